@@ -1,0 +1,3 @@
+from kilat.cli import app
+
+app(prog_name="kilat")

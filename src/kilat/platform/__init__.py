@@ -1,0 +1,1 @@
+"""Shared kernel: no business knowledge lives here."""

@@ -1,0 +1,143 @@
+"""Geography shared by the services: great-circle distance, encoded polylines, PostGIS points.
+
+Coordinates are WGS 84 degrees, always given as (latitude, longitude). Tables keep plain
+``*_lat``/``*_lng`` columns on every engine; on PostgreSQL a PostgreSQL-only migration step adds a
+generated ``geography(Point, 4326)`` column with a GiST index (``add_point_column``), and queries
+use it through ``within_radius`` / ``distance_km_expr``, which fall back to a portable haversine
+expression on SQLite.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
+
+from sqlalchemy import ColumnElement, and_, func, literal, literal_column
+
+EARTH_RADIUS_KM = 6371.0
+
+LatLng = tuple[float, float]
+
+
+def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance on a sphere of radius 6371 km."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi = phi2 - phi1
+    d_lambda = math.radians(lng2 - lng1)
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def path_length_km(points: Sequence[LatLng]) -> float:
+    return sum(haversine_km(*a, *b) for a, b in pairwise(points))
+
+
+def encode_polyline(points: Iterable[LatLng], precision: int = 5) -> str:
+    """Google's encoded polyline algorithm format."""
+    factor = 10**precision
+    chunks: list[str] = []
+    last_lat = last_lng = 0
+    for lat, lng in points:
+        lat_i, lng_i = math.floor(lat * factor + 0.5), math.floor(lng * factor + 0.5)
+        chunks.append(_encode_value(lat_i - last_lat))
+        chunks.append(_encode_value(lng_i - last_lng))
+        last_lat, last_lng = lat_i, lng_i
+    return "".join(chunks)
+
+
+def _encode_value(value: int) -> str:
+    value = ~(value << 1) if value < 0 else value << 1
+    out = []
+    while value >= 0x20:
+        out.append(chr((0x20 | (value & 0x1F)) + 63))
+        value >>= 5
+    out.append(chr(value + 63))
+    return "".join(out)
+
+
+def decode_polyline(encoded: str, precision: int = 5) -> list[LatLng]:
+    factor = 10**precision
+    values: list[int] = []
+    shift = result = 0
+    for char in encoded:
+        byte = ord(char) - 63
+        result |= (byte & 0x1F) << shift
+        shift += 5
+        if byte < 0x20:
+            values.append(~(result >> 1) if result & 1 else result >> 1)
+            shift = result = 0
+    coords: list[LatLng] = []
+    lat = lng = 0
+    for d_lat, d_lng in zip(values[0::2], values[1::2], strict=False):
+        lat, lng = lat + d_lat, lng + d_lng
+        coords.append((lat / factor, lng / factor))
+    return coords
+
+
+def bounding_box(lat: float, lng: float, radius_km: float) -> tuple[float, float, float, float]:
+    """(min_lat, max_lat, min_lng, max_lng) enclosing a circle; longitudes widen near the poles."""
+    angle = radius_km / EARTH_RADIUS_KM
+    d_lat = math.degrees(angle)
+    cos_lat = math.cos(math.radians(lat))
+    if angle >= math.pi / 2 or math.sin(angle) >= cos_lat:
+        d_lng = 180.0
+    else:
+        d_lng = math.degrees(math.asin(math.sin(angle) / cos_lat))
+    return lat - d_lat, lat + d_lat, lng - d_lng, lng + d_lng
+
+
+# --- SQL -----------------------------------------------------------------------------------------
+
+
+def point_sql(lat_column: str, lng_column: str) -> str:
+    return f"ST_SetSRID(ST_MakePoint({lng_column}, {lat_column}), 4326)::geography"
+
+
+def add_point_column(table: str, column: str, lat_column: str, lng_column: str) -> None:
+    """PostgreSQL-only migration step: a generated geography point kept in step with lat/lng."""
+    from alembic import op
+
+    op.execute(
+        f"ALTER TABLE {table} ADD COLUMN {column} geography(Point, 4326) "
+        f"GENERATED ALWAYS AS ({point_sql(lat_column, lng_column)}) STORED"
+    )
+    op.execute(f"CREATE INDEX ix_{table}_{column} ON {table} USING gist ({column})")
+
+
+def drop_point_column(table: str, column: str) -> None:
+    from alembic import op
+
+    op.execute(f"DROP INDEX IF EXISTS ix_{table}_{column}")
+    op.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS {column}")
+
+
+def distance_km_expr(lat_col, lng_col, lat: float, lng: float) -> ColumnElement[float]:
+    """Portable haversine in SQL (PostgreSQL and SQLite's math functions)."""
+    lat1, lat2 = func.radians(lat_col), func.radians(literal(lat))
+    d_lat = (lat2 - lat1) / 2
+    d_lng = (func.radians(literal(lng)) - func.radians(lng_col)) / 2
+    a = (func.pow(func.sin(d_lat), 2)
+         + func.cos(lat1) * func.cos(lat2) * func.pow(func.sin(d_lng), 2))
+    return 2 * EARTH_RADIUS_KM * func.asin(func.sqrt(a))
+
+
+def within_radius(
+    dialect: str, lat_col, lng_col, lat: float, lng: float, radius_km: float,
+    point_column: str | None = None,
+) -> ColumnElement[bool]:
+    """Rows whose point lies within ``radius_km`` of (lat, lng).
+
+    On PostgreSQL with ``point_column`` (qualified, e.g. ``"bookings.pickup_point"``) this is
+    ``ST_DWithin`` on the geography column, which the GiST index serves; elsewhere a bounding box on
+    the plain columns narrows the rows before the haversine test.
+    """
+    if dialect == "postgresql" and point_column is not None:
+        target = func.geography(func.ST_SetSRID(func.ST_MakePoint(lng, lat), 4326))
+        return func.ST_DWithin(literal_column(point_column), target, radius_km * 1000.0)
+    min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, radius_km)
+    conditions = [lat_col.between(min_lat, max_lat)]
+    if min_lng >= -180.0 and max_lng <= 180.0:
+        conditions.append(lng_col.between(min_lng, max_lng))
+    conditions.append(distance_km_expr(lat_col, lng_col, lat, lng) <= radius_km)
+    return and_(*conditions)

@@ -1,0 +1,189 @@
+"""Service descriptors and the runtime that starts one service in either profile."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import structlog
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import MetaData
+
+from kilat.platform.auth import TokenIssuer, TokenVerifier
+from kilat.platform.db import Database, ensure_database, migrate
+from kilat.platform.events.bus import EventBus
+from kilat.platform.events.admin import dead_letter_router
+from kilat.platform.events.consumer import EventConsumer, Handler
+from kilat.platform.events.outbox import OutboxRelay
+from kilat.platform.http import (
+    KernelMiddleware,
+    install_error_handlers,
+    install_openapi_fixups,
+    install_probes,
+)
+from kilat.platform.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+Hook = Callable[["ServiceRuntime"], Awaitable[None]]
+
+
+@dataclass
+class ServiceDescriptor:
+    """Everything the runtime needs to run one service; each service exposes one."""
+
+    name: str
+    port: int
+    title: str
+    routers: list[APIRouter]
+    metadata: MetaData
+    migrations_dir: Path
+    handlers: Callable[[ServiceRuntime], dict[str, Handler]] | None = None
+    extensions: tuple[str, ...] = ()
+    on_start: list[Hook] = field(default_factory=list)
+    on_stop: list[Hook] = field(default_factory=list)
+    signs_tokens: bool = False
+    seed_demo: Callable[[Any], Awaitable[None]] | None = None  # (session) -> None, idempotent
+
+
+@dataclass
+class Infrastructure:
+    """What the services of one process share: settings, bus, token keys, cache clients."""
+
+    settings: Settings
+    bus: EventBus
+    verifier: TokenVerifier
+    issuer: TokenIssuer | None = None
+    redis: Any = None
+    service_apps: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def service_client(self, name: str, *, timeout: float = 5.0) -> httpx.AsyncClient:
+        """HTTP client for a synchronous read from another service.
+
+        Embedded: calls the service's ASGI app in process. Distributed: its URL from settings.
+        The caller closes the client (``async with``).
+        """
+        app = self.service_apps.get(name)
+        if app is not None:
+            return httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url=f"http://{name}", timeout=timeout)
+        return httpx.AsyncClient(base_url=self.settings.service_url(name), timeout=timeout)
+
+
+class ServiceRuntime:
+    def __init__(self, descriptor: ServiceDescriptor, infra: Infrastructure,
+                 database_url: str | None = None) -> None:
+        self.descriptor = descriptor
+        self.infra = infra
+        self.settings = infra.settings
+        url = database_url or infra.settings.database_url(descriptor.name)
+        self.database = Database(url, service=descriptor.name)
+        self.relay = OutboxRelay(self.database, infra.bus,
+                                 poll_seconds=infra.settings.outbox_poll_seconds)
+        self.database.outbox_listeners.append(self.relay.wake)
+        self.consumer: EventConsumer | None = None
+        self.state: dict[str, Any] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._relay_task: asyncio.Task | None = None
+
+    @property
+    def name(self) -> str:
+        return self.descriptor.name
+
+    @property
+    def bus(self) -> EventBus:
+        return self.infra.bus
+
+    @property
+    def verifier(self) -> TokenVerifier:
+        return self.infra.verifier
+
+    @property
+    def issuer(self) -> TokenIssuer:
+        if self.infra.issuer is None:
+            raise RuntimeError(f"{self.name} has no signing key")
+        return self.infra.issuer
+
+    async def prepare_database(self) -> None:
+        await ensure_database(self.database.url, extensions=self.descriptor.extensions)
+        await migrate(self.database, self.descriptor.migrations_dir)
+
+    async def start(self, *, prepare: bool = True, demo: bool = False) -> None:
+        if prepare:
+            await self.prepare_database()
+        self._relay_task = self.spawn(self.relay.run(), "outbox-relay")
+        for hook in self.descriptor.on_start:
+            await hook(self)
+        if self.descriptor.handlers is not None:
+            self.consumer = EventConsumer(self.name, self.database, self.descriptor.handlers(self),
+                                          on_commit=self.relay.wake)
+            await self.bus.subscribe(self.name, self.consumer.patterns, self.consumer)
+        if demo and self.descriptor.seed_demo is not None:
+            async with self.database.session() as session:
+                await self.descriptor.seed_demo(session)
+        log.info("service started", service=self.name, database=self.database.dialect)
+
+    def spawn(self, coro: Awaitable[None], name: str) -> asyncio.Task:
+        task = asyncio.create_task(coro, name=f"{self.name}:{name}")
+        self._tasks.append(task)
+        return task
+
+    async def stop(self) -> None:
+        self.relay.stop()
+        if self.consumer is not None:
+            self.consumer.stop()
+        if self._relay_task is not None:
+            # let a batch in flight finish instead of cancelling it inside its transaction
+            await asyncio.wait([self._relay_task], timeout=5)
+        for hook in self.descriptor.on_stop:
+            await hook(self)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.database.dispose()
+
+    async def readiness_checks(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        for name, probe in (("database", self.database.ping), ("broker", self.bus.ping)):
+            try:
+                await asyncio.wait_for(probe(), timeout=2.0)
+                checks[name] = "ready"
+            except Exception as exc:
+                checks[name] = f"error: {type(exc).__name__}: {exc}"[:200]
+        return checks
+
+
+def create_service_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = False) -> FastAPI:
+    """The service's ASGI app; with ``manage_lifecycle`` it starts and stops its runtime."""
+    descriptor = runtime.descriptor
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        if manage_lifecycle:
+            await runtime.infra.bus.start()
+            await runtime.start()
+        try:
+            yield
+        finally:
+            if manage_lifecycle:
+                await runtime.stop()
+                await runtime.infra.bus.close()
+
+    app = FastAPI(title=descriptor.title, version="1.0.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    install_openapi_fixups(app)
+    install_probes(app, descriptor.name)
+    for router in descriptor.routers:
+        app.include_router(router)
+    if descriptor.handlers is not None:
+        app.include_router(dead_letter_router(descriptor.name))
+    app.add_middleware(KernelMiddleware, service=descriptor.name)
+    return app
