@@ -1,0 +1,152 @@
+"""All identity queries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kilat.platform.models import UTCDateTime
+from kilat.services.identity.models import (
+    ApplicationCounter,
+    PasswordReset,
+    Referral,
+    ReferralCode,
+    RefreshToken,
+    RunnerApplication,
+    User,
+)
+
+
+class Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def _upsert(self, model):
+        """An INSERT that supports ``on_conflict_do_nothing`` on this session's engine."""
+        dialect = self.session.bind.dialect.name
+        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+    async def _update(self, statement) -> int:
+        result = await self.session.execute(statement.execution_options(synchronize_session=False))
+        return result.rowcount
+
+
+class Users(Repository):
+    async def get(self, user_id: uuid.UUID) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def by_email(self, email: str) -> User | None:
+        return await self.session.scalar(select(User).where(User.email == email))
+
+    async def page(self, offset: int, limit: int) -> tuple[list[User], int]:
+        total = await self.session.scalar(select(func.count()).select_from(User))
+        rows = await self.session.scalars(
+            select(User).order_by(User.created_at.desc(), User.id.desc()).offset(offset).limit(limit)
+        )
+        return list(rows), total or 0
+
+    async def count_by_role(self) -> dict[str, int]:
+        rows = await self.session.execute(select(User.role, func.count()).group_by(User.role))
+        return {role: count for role, count in rows.all()}
+
+
+class RefreshTokens(Repository):
+    async def get(self, jti: uuid.UUID) -> RefreshToken | None:
+        return await self.session.get(RefreshToken, jti)
+
+    async def spend(self, jti: uuid.UUID, now: datetime) -> bool:
+        """Mark the token used; False when it was already used or revoked (by a concurrent call too)."""
+        statement = (
+            update(RefreshToken)
+            .where(RefreshToken.id == jti, RefreshToken.used_at.is_(None),
+                   RefreshToken.revoked_at.is_(None))
+            .values(used_at=now)
+        )
+        return await self._update(statement) == 1
+
+    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> int:
+        return await self._update(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    async def revoke_all_of(self, user_id: uuid.UUID, now: datetime) -> int:
+        return await self._update(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+
+class PasswordResets(Repository):
+    async def by_digest(self, digest: str) -> PasswordReset | None:
+        return await self.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == digest))
+
+    async def consume(self, reset_id: uuid.UUID, now: datetime) -> bool:
+        """Mark the token used; False when a concurrent reset used it first."""
+        statement = (
+            update(PasswordReset)
+            .where(PasswordReset.id == reset_id, PasswordReset.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return await self._update(statement) == 1
+
+    async def consume_all_of(self, user_id: uuid.UUID, now: datetime) -> int:
+        return await self._update(
+            update(PasswordReset)
+            .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
+            .values(used_at=now)
+        )
+
+
+class RunnerApplications(Repository):
+    async def ic_number_taken(self, ic_number: str) -> bool:
+        found = await self.session.scalar(
+            select(RunnerApplication.id).where(RunnerApplication.ic_number == ic_number)
+        )
+        return found is not None
+
+    async def next_sequence(self, year: int) -> int:
+        """The next number of ``year``; the counter row stays locked until the transaction ends."""
+        await self.session.execute(
+            self._upsert(ApplicationCounter).values(year=year, last_sequence=0).on_conflict_do_nothing()
+        )
+        return await self.session.scalar(
+            update(ApplicationCounter)
+            .where(ApplicationCounter.year == year)
+            .values(last_sequence=ApplicationCounter.last_sequence + 1)
+            .returning(ApplicationCounter.last_sequence)
+            .execution_options(synchronize_session=False)
+        )
+
+
+class Referrals(Repository):
+    async def code_of(self, user_id: uuid.UUID) -> str | None:
+        return await self.session.scalar(select(ReferralCode.code).where(ReferralCode.user_id == user_id))
+
+    async def add_code_if_missing(self, user_id: uuid.UUID, code: str, now: datetime) -> None:
+        """Give an existing user ``code`` unless they have one (or another user holds it)."""
+        source = select(User.id, literal(code), literal(now, UTCDateTime())).where(User.id == user_id)
+        await self.session.execute(
+            self._upsert(ReferralCode)
+            .from_select(["user_id", "code", "created_at"], source)
+            .on_conflict_do_nothing()
+        )
+
+    async def owner_of(self, code: str) -> User | None:
+        return await self.session.scalar(
+            select(User).join(ReferralCode, ReferralCode.user_id == User.id).where(ReferralCode.code == code)
+        )
+
+    async def made_by(self, referrer_id: uuid.UUID) -> list[Referral]:
+        rows = await self.session.scalars(
+            select(Referral)
+            .where(Referral.referrer_id == referrer_id)
+            .order_by(Referral.created_at.desc(), Referral.id.desc())
+        )
+        return list(rows)

@@ -1,0 +1,171 @@
+"""Identity request and response bodies: snake_case, camelCase only where the clients send it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints, field_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from kilat.platform.schemas import Schema
+from kilat.services.identity.domain import PetExperience, Role, VehicleType
+
+
+def _storable(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid UTF-8 text") from None
+    return value
+
+
+def text(max_length: int, *, min_length: int = 0):
+    """A trimmed string the database can store, bounded in length."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_storable),
+    ]
+
+
+Email = text(255)
+Password = Annotated[str, StringConstraints(max_length=128)]
+Token = text(4096)
+Name = text(255, min_length=1)
+OptionalName = text(255)
+Phone = text(20)
+Url = text(2048)
+ReferralCodeInput = text(32)
+ResetToken = text(128)
+Reason = text(500)
+IcNumber = text(32, min_length=1)
+PlateNumber = text(20)
+
+
+class RegisterRequest(Schema):
+    email: Email
+    password: Password
+    full_name: Name
+    phone: Phone | None = None
+    role: Role
+    referral_code: ReferralCodeInput | None = None
+
+
+class LoginRequest(Schema):
+    email: Email
+    password: Password
+
+
+class RefreshRequest(Schema):
+    refresh_token: Token
+
+
+class LogoutRequest(Schema):
+    refresh_token: Token | None = Field(
+        None, description="revoke this token's session; without it every session of the caller ends"
+    )
+
+
+class ProfileUpdate(Schema):
+    """Partial update: omitted or empty fields keep their value."""
+
+    full_name: OptionalName | None = None
+    phone: Phone | None = None
+    avatar_url: Url | None = None
+
+
+class ForgotPasswordRequest(Schema):
+    email: Email
+
+
+class ResetPasswordRequest(Schema):
+    token: ResetToken
+    new_password: Password = Field(alias="newPassword")
+
+
+class BanRequest(Schema):
+    reason: Reason | None = None
+
+
+class User(Schema):
+    id: uuid.UUID
+    email: str
+    phone: str = ""
+    full_name: str
+    role: Role
+    is_verified: bool
+    is_banned: bool
+    avatar_url: str | SkipJsonSchema[None] = Field(None, description="omitted when empty")
+    created_at: datetime
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _phone_or_empty(cls, value: str | None) -> str:
+        return value or ""
+
+
+class AuthResponse(Schema):
+    access_token: str
+    refresh_token: str
+    user: User
+
+
+class RunnerApplicationCreate(Schema):
+    """The public runner sign-up form (camelCase, as the web and iOS clients send it)."""
+
+    name: Name
+    phone: Phone
+    ic_number: IcNumber = Field(alias="icNumber")
+    vehicle_type: VehicleType = Field(alias="vehicleType")
+    plate_number: PlateNumber | None = Field(None, alias="plateNumber",
+                                          description="required for motorbike and car")
+    pet_experience: list[PetExperience] = Field(default_factory=list, alias="petExperience",
+                                                max_length=len(PetExperience))
+    comfortable_with_live_pets: bool = Field(False, alias="comfortableWithLivePets")
+    consent_acknowledged: bool = Field(False, alias="consentAcknowledged",
+                                       description="must be true")
+
+
+class RunnerApplicationReceipt(Schema):
+    application_id: str = Field(alias="applicationId", examples=["KR-2026-00001"])
+
+
+class ReferralCode(Schema):
+    referral_code: str = Field(examples=["REF-1a2b3c4d"])
+
+
+class Referral(Schema):
+    id: uuid.UUID
+    referee_id: uuid.UUID
+    reward_amount_cents: int
+    referrer_credited: bool
+    referee_credited: bool
+    created_at: datetime
+
+
+class ReferralStats(Schema):
+    referral_code: str
+    total_referrals: int
+    referrals: list[Referral]
+
+
+class UserStats(Schema):
+    total_users: int
+    by_role: dict[str, int]
+
+
+class Jwk(Schema):
+    kty: str
+    crv: str
+    x: str
+    kid: str
+    alg: str
+    use: str
+
+
+class JwkSet(Schema):
+    keys: list[Jwk]
