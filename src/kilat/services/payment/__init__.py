@@ -1,0 +1,35 @@
+"""Payment service: escrow saga, fee split, promos, subscriptions, referral credits, cash-out."""
+
+from pathlib import Path
+
+from kilat.platform.runtime import ServiceDescriptor, ServiceRuntime
+from kilat.platform.settings import SERVICE_PORTS
+from kilat.services.payment.api import routers
+from kilat.services.payment.context import payment_context
+from kilat.services.payment.handlers import handlers
+from kilat.services.payment.jobs import start_jobs
+from kilat.services.payment.models import metadata
+from kilat.services.payment.promos import seed_demo
+
+
+async def _start(runtime: ServiceRuntime) -> None:
+    payment_context(runtime)
+    start_jobs(runtime)
+
+
+async def _stop(runtime: ServiceRuntime) -> None:
+    await payment_context(runtime).close()
+
+
+descriptor = ServiceDescriptor(
+    name="payment",
+    port=SERVICE_PORTS["payment"],
+    title="Kilat payment service",
+    routers=routers,
+    metadata=metadata,
+    migrations_dir=Path(__file__).parent / "migrations",
+    handlers=handlers,
+    on_start=[_start],
+    on_stop=[_stop],
+    seed_demo=seed_demo,
+)

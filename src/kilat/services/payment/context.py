@@ -1,0 +1,104 @@
+"""What the payment code shares inside one running service: settings, provider, rail, wake-ups,
+and the kept-alive client it reads other services with."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Annotated
+
+import httpx
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kilat.platform.db import Database
+from kilat.platform.runtime import Infrastructure, ServiceRuntime
+from kilat.services.payment.provider import BuiltinProvider, PaymentProvider
+from kilat.services.payment.rail import PayoutRail, SimulatedRail
+from kilat.services.payment.settings import PaymentSettings
+
+SETTINGS_EXTRA = "payment_settings"
+
+
+@dataclass
+class PaymentContext:
+    database: Database
+    settings: PaymentSettings
+    provider: PaymentProvider
+    rail: PayoutRail
+    infra: Infrastructure
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    awaited_bookings: dict[uuid.UUID, set[asyncio.Event]] = field(default_factory=dict)
+    clients: dict[str, tuple[object, httpx.AsyncClient]] = field(default_factory=dict)
+
+    def wake_after_commit(self, session: AsyncSession) -> None:
+        """Nudge the background worker once this transaction has committed."""
+        event.listen(session.sync_session, "after_commit", lambda _s: self.wake.set(), once=True)
+
+    @contextmanager
+    def awaiting_booking(self, booking_id: uuid.UUID) -> Iterator[asyncio.Event]:
+        """An event set when this process commits a fact about ``booking_id``."""
+        arrived = asyncio.Event()
+        waiters = self.awaited_bookings.setdefault(booking_id, set())
+        waiters.add(arrived)
+        try:
+            yield arrived
+        finally:
+            waiters.discard(arrived)
+            if not waiters and self.awaited_bookings.get(booking_id) is waiters:
+                del self.awaited_bookings[booking_id]
+
+    def booking_known_after_commit(self, session: AsyncSession, booking_id: uuid.UUID) -> None:
+        """Wake the requests awaiting ``booking_id`` once this transaction has committed."""
+        event.listen(session.sync_session, "after_commit",
+                     lambda _s: self._booking_arrived(booking_id), once=True)
+
+    def _booking_arrived(self, booking_id: uuid.UUID) -> None:
+        for arrived in self.awaited_bookings.pop(booking_id, ()):
+            arrived.set()
+
+    async def client_for(self, service: str) -> httpx.AsyncClient:
+        """A kept-alive client for synchronous reads from ``service``: building one costs tens
+        of milliseconds of CPU (TLS context) and a new connection per read."""
+        target = self.infra.service_apps.get(service) or self.infra.settings.service_url(service)
+        cached = self.clients.get(service)
+        if cached is not None and cached[0] == target:
+            return cached[1]
+        client = self.infra.service_client(service)
+        self.clients[service] = (target, client)
+        if cached is not None:
+            await cached[1].aclose()
+        return client
+
+    async def close(self) -> None:
+        clients, self.clients = self.clients, {}
+        for _target, client in clients.values():
+            await client.aclose()
+
+
+def build_context(runtime: ServiceRuntime) -> PaymentContext:
+    settings = runtime.infra.extras.get(SETTINGS_EXTRA) or PaymentSettings()
+    database = runtime.database
+    provider = BuiltinProvider(
+        database, authorization_expiry=timedelta(days=settings.authorization_expiry_days))
+    rail = SimulatedRail(database, delay=timedelta(seconds=settings.cash_out_rail_delay_seconds))
+    return PaymentContext(database, settings, provider, rail, runtime.infra)
+
+
+def payment_context(runtime: ServiceRuntime) -> PaymentContext:
+    """The service's context, built on first use (consumers may run before start hooks)."""
+    if "payment" not in runtime.state:
+        runtime.state["payment"] = build_context(runtime)
+    return runtime.state["payment"]
+
+
+def context_of(request: Request) -> PaymentContext:
+    return payment_context(request.app.state.runtime)
+
+
+Context = Annotated[PaymentContext, Depends(context_of)]

@@ -1,0 +1,165 @@
+"""Subscriptions (§3.6): plans, subscribe (charged through the provider), cancel, expiry."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kilat.platform.auth import Principal
+from kilat.platform.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
+from kilat.platform.models import utcnow
+from kilat.services.payment import events, ledger
+from kilat.services.payment.context import PaymentContext
+from kilat.services.payment.domain import PLANS, Plan, SubscriptionStatus, subscription_entry
+from kilat.services.payment.models import Subscription
+from kilat.services.payment.provider import (
+    CardDeclined,
+    IntentStateError,
+    PaymentIntent,
+    ProviderError,
+)
+from kilat.services.payment.repository import Repository
+from kilat.services.payment.schemas import SubscriptionCreate
+from kilat.services.payment.service import PaymentDeclined
+
+log = structlog.get_logger(__name__)
+
+NO_ACTIVE = "no active subscription"
+
+
+def plan_named(name: str) -> Plan:
+    plan = PLANS.get(name.strip().lower())
+    if plan is None:
+        raise BadRequest(f"invalid plan '{name}'", f"choose one of: {', '.join(PLANS)}")
+    return plan
+
+
+class Subscriptions:
+    def __init__(self, ctx: PaymentContext) -> None:
+        self.ctx = ctx
+        self.database = ctx.database
+
+    async def subscribe(self, user: Principal, body: SubscriptionCreate) -> Subscription:
+        """Charge the plan price, then start the subscription; refund the charge if that fails."""
+        plan = plan_named(body.plan)
+        subscription_id = await self._reserve(user.user_id, plan, body.payment_method)
+        key = f"subscription:{subscription_id}"
+        try:
+            intent = await self.ctx.provider.charge(
+                amount_cents=plan.price_cents, currency=self.ctx.settings.currency,
+                payment_method=body.payment_method, idempotency_key=key,
+                reference=str(subscription_id))
+        except CardDeclined as exc:
+            await self._fail(subscription_id, f"card declined: {exc.decline_code}")
+            raise PaymentDeclined("payment declined", exc.decline_code) from exc
+        except ProviderError as exc:
+            await self._refund_quietly(await self._find_quietly(key), subscription_id)
+            await self._fail(subscription_id, f"payment provider error: {exc}")
+            raise ServiceUnavailable("payment provider unavailable", "retry shortly") from exc
+        try:
+            return await self._start(subscription_id, plan, intent)
+        except Exception:
+            await self._refund_quietly(intent, subscription_id)
+            await self._fail(subscription_id, "subscription could not be recorded")
+            raise
+
+    async def _reserve(self, user_id: uuid.UUID, plan: Plan, card: str | None) -> uuid.UUID:
+        try:
+            async with self.database.session() as session:
+                repo = Repository(session)
+                await _refuse_second(session, repo, user_id)
+                subscription = Subscription(
+                    user_id=user_id, plan=plan.plan, price_cents=plan.price_cents,
+                    discount_percent=plan.discount_percent, currency=self.ctx.settings.currency,
+                    status=SubscriptionStatus.PENDING, auto_renew=True, payment_method=card)
+                session.add(subscription)
+                await session.flush()
+                return subscription.id
+        except IntegrityError as exc:
+            raise Conflict("you already have an active subscription") from exc
+
+    async def _start(self, subscription_id: uuid.UUID, plan: Plan,
+                     intent: PaymentIntent) -> Subscription:
+        async with self.database.session() as session:
+            repo = Repository(session)
+            subscription = await repo.get(Subscription, subscription_id, for_update=True)
+            subscription.status = SubscriptionStatus.ACTIVE
+            subscription.started_at, subscription.expires_at = plan.window(utcnow())
+            subscription.provider_payment_id = intent.id
+            await ledger.post(repo, subscription_entry(subscription.id, subscription.user_id,
+                                                       subscription.price_cents),
+                              subscription.currency)
+            await session.flush()
+            await events.subscription_changed(session, subscription)
+            return subscription
+
+    async def _fail(self, subscription_id: uuid.UUID, reason: str) -> None:
+        async with self.database.session() as session:
+            subscription = await Repository(session).get(Subscription, subscription_id)
+            subscription.status = SubscriptionStatus.FAILED
+            subscription.failure_reason = reason
+
+    async def _find_quietly(self, key: str) -> PaymentIntent | None:
+        try:
+            return await self.ctx.provider.find(key)
+        except ProviderError:
+            return None
+
+    async def _refund_quietly(self, intent: PaymentIntent | None,
+                              subscription_id: uuid.UUID) -> None:
+        if intent is None:
+            return
+        try:
+            await self.ctx.provider.refund(intent.id,
+                                           idempotency_key=f"subscription_refund:{subscription_id}")
+        except (ProviderError, IntentStateError) as exc:
+            log.error("subscription charge not refunded", intent=intent.id, error=str(exc))
+
+
+async def _refuse_second(session: AsyncSession, repo: Repository, user_id: uuid.UUID) -> None:
+    current = await repo.current_subscription(user_id)
+    if current is None:
+        return
+    if current.status == SubscriptionStatus.ACTIVE and current.expires_at <= utcnow():
+        await expire(session, current)
+        return
+    if current.status == SubscriptionStatus.PENDING:
+        raise Conflict("a subscription payment is already in progress")
+    raise Conflict(f"you already have an active {current.plan} subscription")
+
+
+async def active_subscription(session: AsyncSession, user_id: uuid.UUID) -> Subscription:
+    subscription = await Repository(session).active_subscription(user_id, utcnow())
+    if subscription is None:
+        raise NotFound(NO_ACTIVE)
+    return subscription
+
+
+async def cancel_subscription(session: AsyncSession, user_id: uuid.UUID) -> Subscription:
+    """Stop the subscription now: no more discount, no renewal (the paid period is not refunded)."""
+    subscription = await active_subscription(session, user_id)
+    subscription.status = SubscriptionStatus.CANCELLED
+    subscription.auto_renew = False
+    subscription.cancelled_at = utcnow()
+    await session.flush()
+    await events.subscription_changed(session, subscription)
+    return subscription
+
+
+async def expire(session: AsyncSession, subscription: Subscription) -> None:
+    subscription.status = SubscriptionStatus.EXPIRED
+    subscription.auto_renew = False
+    await session.flush()
+    await events.subscription_changed(session, subscription)
+
+
+async def expire_due(session: AsyncSession, now: datetime) -> int:
+    """The expiry job: active subscriptions past their end become ``expired``."""
+    due = await Repository(session).subscriptions_to_expire(now)
+    for subscription in due:
+        await expire(session, subscription)
+    return len(due)

@@ -1,0 +1,15 @@
+"""The hand-written migrations build exactly the schema the models describe."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from kilat.services.payment.models import metadata
+
+
+async def test_migrated_schema_matches_the_models(world):
+    def differences(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, metadata)
+
+    async with world.runtime.database.engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
