@@ -1,0 +1,374 @@
+"""Live runners: the location index, GPS ping ingest (telemetry fast path) and position flushing.
+
+A ping never writes the database or the outbox: it updates the index, is published with
+``bus.publish_fast`` and leaves the last position in memory; a background task writes the positions
+of all moved runners in one statement every ``location_flush_seconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kilat.platform.errors import BadRequest, not_found
+from kilat.platform.geoindex import (
+    Availability,
+    LivePosition,
+    LocationIndex,
+    MemoryLocationIndex,
+    NearbyMember,
+    RedisLocationIndex,
+)
+from kilat.platform.settings import Profile
+from kilat.services.runner.domain import (
+    Fix,
+    GpsPolicy,
+    Ping,
+    PingVerdict,
+    SessionStatus,
+    is_possible_position,
+    judge_ping,
+)
+from kilat.services.runner.repository import Candidate, RunnerRepository
+from kilat.services.runner.schemas import LocationUpdate
+from kilat.services.runner.settings import RunnerSettings
+
+log = structlog.get_logger(__name__)
+
+LOCATION_SUBJECT = "runner.location_update"
+STATE_KEY = "runner.live"
+MUST_BE_ONLINE = "runner must be online to update location"
+IMPOSSIBLE_POSITION = "impossible coordinates"
+
+
+def build_index(settings: RunnerSettings, profile: Profile, redis: Any) -> LocationIndex:
+    choice = settings.location_index
+    if choice == "auto":
+        choice = "redis" if profile is Profile.DISTRIBUTED and redis is not None else "memory"
+    if choice == "redis":
+        if redis is None:
+            raise RuntimeError("KILAT_RUNNER_LOCATION_INDEX=redis needs a Redis client")
+        return RedisLocationIndex(redis, stale_after=settings.stale_after_seconds,
+                                  prefix=settings.redis_key_prefix)
+    return MemoryLocationIndex(stale_after=settings.stale_after_seconds,
+                               cell_degrees=settings.memory_grid_degrees)
+
+
+def check_position(latitude: float, longitude: float) -> None:
+    if not is_possible_position(latitude, longitude):
+        raise BadRequest(IMPOSSIBLE_POSITION,
+                         "latitude must be in [-90, 90], longitude in [-180, 180], not (0, 0)")
+
+
+def availability_of(active_booking_id: uuid.UUID | None) -> Availability:
+    return Availability.BUSY if active_booking_id else Availability.AVAILABLE
+
+
+def attributes_of(profile_id: uuid.UUID, active_booking_id: uuid.UUID | None) -> dict[str, str]:
+    attributes = {"profile_id": str(profile_id)}
+    if active_booking_id:
+        attributes["booking_id"] = str(active_booking_id)
+    return attributes
+
+
+class CandidateCache:
+    """Runner rows with their crates for nearby search, kept ``ttl`` seconds in this process.
+
+    The index stays the authority on who is online and free; the cache only spares the query for
+    profile and crate data. A change made here forgets the runner when it is made and again when
+    it commits, and a read that overlapped a forget is not kept, so this process never serves an
+    older row after a commit; changes made by another process show within ``ttl`` seconds.
+    """
+
+    def __init__(self, ttl: float, size: int) -> None:
+        self.ttl = ttl
+        self.size = size
+        self.epoch = 0
+        self._rows: OrderedDict[uuid.UUID, tuple[float, Candidate]] = OrderedDict()
+
+    def split(self, user_ids: list[uuid.UUID], now: float) -> tuple[dict, list[uuid.UUID]]:
+        found, missing = {}, []
+        for user_id in user_ids:
+            cached = self._rows.get(user_id)
+            if cached is not None and cached[0] > now:
+                found[user_id] = cached[1]
+            else:
+                missing.append(user_id)
+        return found, missing
+
+    def keep(self, candidates: dict[uuid.UUID, Candidate], now: float, read_epoch: int) -> None:
+        if self.ttl <= 0 or read_epoch != self.epoch:
+            return
+        for user_id, candidate in candidates.items():
+            self._rows[user_id] = (now + self.ttl, candidate)
+            self._rows.move_to_end(user_id)
+        while len(self._rows) > self.size:
+            self._rows.popitem(last=False)
+
+    def forget(self, user_id: uuid.UUID) -> None:
+        self.epoch += 1
+        self._rows.pop(user_id, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Basis:
+    """The fix a ping is judged against, and the ``seen_at`` the index must still hold for it."""
+
+    fix: Fix
+    seen_at: float
+
+    @classmethod
+    def of(cls, position: LivePosition) -> Basis:
+        return cls(Fix(position.latitude, position.longitude, position.seen_at), position.seen_at)
+
+
+class LiveRunners:
+    def __init__(self, settings: RunnerSettings, index: LocationIndex, database, bus, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.index = index
+        self.database = database
+        self.bus = bus
+        self.clock = clock
+        self.cache = CandidateCache(settings.candidate_cache_seconds,
+                                    settings.candidate_cache_size)
+        self._autocommit = async_sessionmaker(
+            database.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False)
+        self.policy = GpsPolicy(settings.gps_max_accuracy_m, settings.gps_max_speed_kmh,
+                                settings.gps_jitter_m, settings.gps_stationary_speed_kmh)
+        self._pending: dict[uuid.UUID, tuple[float, float, float]] = {}
+        self._last: dict[uuid.UUID, LivePosition] = {}  # this process's last write per runner
+
+    # --- session changes (called by the service inside its transaction) ---
+
+    async def online(self, session: AsyncSession, user_id: uuid.UUID, profile_id: uuid.UUID,
+                     latitude: float, longitude: float,
+                     active_booking_id: uuid.UUID | None) -> None:
+        self.forget(user_id, session)
+        self._last.pop(user_id, None)
+        await self.index.add(LivePosition(
+            str(user_id), latitude, longitude, self.clock(), availability_of(active_booking_id),
+            attributes_of(profile_id, active_booking_id)))
+
+    async def offline(self, session: AsyncSession, user_id: uuid.UUID) -> None:
+        self._pending.pop(user_id, None)
+        self._last.pop(user_id, None)
+        self.forget(user_id, session)
+        await self.index.remove(str(user_id), self.clock())
+
+    async def job_changed(self, session: AsyncSession, user_id: uuid.UUID, profile_id: uuid.UUID,
+                          active_booking_id: uuid.UUID | None) -> None:
+        self.forget(user_id, session)
+        await self.index.set_availability(str(user_id), availability_of(active_booking_id),
+                                          attributes_of(profile_id, active_booking_id))
+
+    async def nearby(self, latitude: float, longitude: float, radius_km: float,
+                     count: int) -> list[NearbyMember]:
+        return await self.index.nearby(latitude, longitude, radius_km, count, self.clock())
+
+    async def candidates(self, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, Candidate]:
+        """Rows and crates of these runners: cached ones, the rest in one query."""
+        now, epoch = self.clock(), self.cache.epoch
+        found, missing = self.cache.split(user_ids, now)
+        if missing:
+            async with self._read_session() as session:
+                loaded = await RunnerRepository(session).candidates(missing)
+            self.cache.keep(loaded, now, epoch)
+            found.update(loaded)
+        return found
+
+    def _read_session(self):
+        # one statement needs no transaction: on PostgreSQL that spares BEGIN and COMMIT
+        if self.database.is_sqlite:
+            return self.database.session(write=False)
+        return self._autocommit()
+
+    def forget(self, user_id: uuid.UUID, session: AsyncSession | None = None) -> None:
+        """This runner's profile, crates or record change in ``session``: search reads them
+        again now and once more after the commit."""
+        self.cache.forget(user_id)
+        if session is not None:
+            event.listen(session.sync_session, "after_commit",
+                         lambda _session: self.cache.forget(user_id), once=True)
+
+    # --- pings ---
+
+    async def ingest(self, user_id: uuid.UUID, update: LocationUpdate) -> PingVerdict:
+        """Filter one GPS ping, move the runner in the index and publish it when it is accepted."""
+        check_position(update.latitude, update.longitude)
+        now = self.clock()
+        self._check_timestamp(update, now)
+        ping = Ping(update.latitude, update.longitude, now, update.speed_kmh, update.accuracy_m)
+        verdict, stored = await self._apply(str(user_id), ping, await self._basis(user_id, now))
+        if not verdict.keeps_alive:
+            return verdict
+        if stored is None:
+            self._last.pop(user_id, None)
+            raise BadRequest(MUST_BE_ONLINE)
+        self._last[user_id] = stored
+        if verdict.moves:
+            self._pending[user_id] = (update.latitude, update.longitude, now)
+            await self._publish(stored, update, now)
+        return verdict
+
+    async def _basis(self, user_id: uuid.UUID, now: float) -> Basis:
+        """What a ping is judged against: this process's last write for the runner while recent
+        (the move then checks nobody wrote since), else the index, else the database row."""
+        last = self._last.get(user_id)
+        if last is not None and last.seen_at >= now - self.settings.stale_after_seconds:
+            return Basis.of(last)
+        stored = await self.index.get(str(user_id), now)
+        if stored is not None:
+            return Basis.of(stored)
+        return await self._restore(user_id, now)
+
+    async def _apply(self, member: str, ping: Ping, basis: Basis,
+                     retries: int = 1) -> tuple[PingVerdict, LivePosition | None]:
+        verdict = judge_ping(basis.fix, ping, self.policy)
+        if not verdict.keeps_alive:
+            return verdict, None
+        if not verdict.moves:
+            return verdict, await self.index.touch(member, ping.at)
+        stored = await self.index.move(member, ping.latitude, ping.longitude, ping.at,
+                                       if_seen_at=basis.seen_at if retries else None)
+        if stored is None or stored.seen_at == ping.at:
+            return verdict, stored
+        # another process took a newer ping for this runner: judge against that one instead
+        return await self._apply(member, ping, Basis.of(stored), retries - 1)
+
+    def _check_timestamp(self, update: LocationUpdate, now: float) -> None:
+        if update.timestamp is None:
+            return
+        if update.timestamp.timestamp() > now + self.settings.gps_max_clock_skew_seconds:
+            raise BadRequest("timestamp is in the future", "send the time the fix was taken")
+
+    async def _restore(self, user_id: uuid.UUID, now: float) -> Basis:
+        """The index lost the runner (restart, stale): put it back from its database row."""
+        async with self.database.session(write=False) as session:
+            runner = await RunnerRepository(session).by_user(user_id)
+        if runner is None:
+            raise not_found("Runner", user_id)
+        if runner.session_status != SessionStatus.ACTIVE or runner.current_lat is None:
+            raise BadRequest(MUST_BE_ONLINE)
+        restored = await self.index.restore(LivePosition(
+            str(user_id), runner.current_lat, runner.current_lng, now,
+            availability_of(runner.active_booking_id),
+            attributes_of(runner.id, runner.active_booking_id)))
+        if restored is None:
+            raise BadRequest(MUST_BE_ONLINE)
+        if restored.seen_at != now:  # another request put it back first
+            return Basis.of(restored)
+        at = runner.location_updated_at.timestamp() if runner.location_updated_at else now
+        return Basis(Fix(runner.current_lat, runner.current_lng, at), now)
+
+    async def _publish(self, stored: LivePosition, update: LocationUpdate, now: float) -> None:
+        taken_at = update.timestamp or datetime.fromtimestamp(now, UTC)
+        payload = {
+            "runner_id": stored.member,
+            "runner_profile_id": stored.attributes.get("profile_id"),
+            "booking_id": stored.attributes.get("booking_id"),
+            "latitude": update.latitude,
+            "longitude": update.longitude,
+            "speed_kmh": update.speed_kmh,
+            "heading_degrees": update.heading_degrees,
+            "accuracy_m": update.accuracy_m,
+            "timestamp": taken_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        }
+        try:
+            await self.bus.publish_fast(LOCATION_SUBJECT, payload)
+        except Exception as exc:  # telemetry may be lost; the ping itself was applied
+            log.warning("location publish failed", runner_id=stored.member, error=str(exc))
+
+    # --- background work ---
+
+    async def flush_positions(self) -> int:
+        """Write the last accepted position of every runner that moved since the last flush."""
+        if not self._pending:
+            return 0
+        pending, self._pending = self._pending, {}
+        rows = [(uid, lat, lng, datetime.fromtimestamp(at, UTC))
+                for uid, (lat, lng, at) in pending.items()]
+        try:
+            async with self.database.session() as session:
+                await RunnerRepository(session).store_positions(rows)
+        except Exception:
+            for uid, value in pending.items():
+                self._pending.setdefault(uid, value)
+            raise
+        return len(rows)
+
+    async def warm_up(self) -> int:
+        """Load runners seen recently into an empty in-process index (after a restart)."""
+        if not isinstance(self.index, MemoryLocationIndex) or len(self.index):
+            return 0
+        since = datetime.fromtimestamp(self.clock(), UTC) - timedelta(
+            seconds=self.settings.stale_after_seconds)
+        async with self.database.session(write=False) as session:
+            rows = await RunnerRepository(session).recently_online(since)
+        for row in rows:
+            await self.index.restore(LivePosition(
+                str(row.user_id), row.current_lat, row.current_lng,
+                row.location_updated_at.timestamp(), availability_of(row.active_booking_id),
+                attributes_of(row.id, row.active_booking_id)))
+        return len(rows)
+
+    async def run_flusher(self) -> None:
+        await self._every(self.settings.location_flush_seconds, self.flush_positions, "flush")
+
+    async def purge(self) -> int:
+        """Drop stale runners from the index and this process's memory of its last writes."""
+        now = self.clock()
+        cutoff = now - self.settings.stale_after_seconds
+        for user_id in [u for u, p in self._last.items() if p.seen_at < cutoff]:
+            del self._last[user_id]
+        return await self.index.purge_stale(now)
+
+    async def run_purger(self) -> None:
+        await self._every(self.settings.purge_interval_seconds, self.purge, "purge")
+
+    async def _every(self, seconds: float, work, name: str) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await work()
+            except Exception as exc:
+                log.warning("live runner task failed", task=name, error=str(exc))
+
+
+def live_of(runtime) -> LiveRunners:
+    """The service's LiveRunners, built on first use (handlers may need it before start hooks)."""
+    live = runtime.state.get(STATE_KEY)
+    if live is None:
+        settings = runtime.infra.extras.get("runner_settings") or RunnerSettings()
+        index = build_index(settings, runtime.settings.profile, runtime.infra.redis)
+        live = LiveRunners(settings, index, runtime.database, runtime.bus)
+        runtime.state[STATE_KEY] = live
+    return live
+
+
+async def start_live(runtime) -> None:
+    live = live_of(runtime)
+    await live.warm_up()
+    runtime.spawn(live.run_flusher(), "location-flush")
+    runtime.spawn(live.run_purger(), "location-purge")
+
+
+async def stop_live(runtime) -> None:
+    live = runtime.state.get(STATE_KEY)
+    if live is None:
+        return
+    try:
+        await live.flush_positions()
+    except Exception as exc:
+        log.warning("final location flush failed", error=str(exc))

@@ -1,0 +1,31 @@
+"""Runner settings that the shared Settings class does not carry (environment prefix KILAT_RUNNER_)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RunnerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KILAT_RUNNER_", env_file=".env", extra="ignore")
+
+    location_index: Literal["auto", "memory", "redis"] = "auto"
+    redis_key_prefix: str = "kilat:runner:geo"
+    memory_grid_degrees: float = Field(0.01, gt=0, le=1)
+
+    stale_after_seconds: float = Field(120.0, gt=0)
+    location_flush_seconds: float = Field(30.0, gt=0)
+    purge_interval_seconds: float = Field(15.0, gt=0)
+
+    gps_max_accuracy_m: float = Field(100.0, gt=0)
+    gps_max_speed_kmh: float = Field(200.0, gt=0)
+    gps_jitter_m: float = Field(5.0, ge=0)
+    gps_stationary_speed_kmh: float = Field(3.0, ge=0)
+    gps_max_clock_skew_seconds: float = Field(30.0, ge=0)
+
+    nearby_max_radius_km: float = Field(50.0, gt=0)
+    nearby_max_candidates: int = Field(2000, gt=0)
+    candidate_cache_seconds: float = Field(5.0, ge=0)
+    candidate_cache_size: int = Field(50_000, gt=0)
