@@ -1,0 +1,40 @@
+"""Event consumers: identity facts into contacts, everything a user should hear into notifications."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kilat.platform.events import Event
+from kilat.services.notification.rules import RULES, as_uuid, notices_for
+from kilat.services.notification.service import NotificationService
+
+
+def handlers(runtime) -> dict:
+    from kilat.services.notification import context_of
+
+    context = context_of(runtime)
+
+    def service(session: AsyncSession) -> NotificationService:
+        return NotificationService(session, context.settings, context.dispatcher.wake)
+
+    async def notify(session: AsyncSession, event: Event) -> None:
+        notifier = service(session)
+        if event.type.startswith("booking."):
+            await notifier.save_booking(event.data)
+        for notice in notices_for(event.type, event.data):
+            await notifier.notify(notice, event_type=event.type, event_id=event.id,
+                                  now=context.now())
+
+    async def on_contact(session: AsyncSession, event: Event) -> None:
+        await service(session).save_contact(event.data)
+        await notify(session, event)
+
+    async def on_banned(session: AsyncSession, event: Event) -> None:
+        await service(session).ban(as_uuid(event.data["user_id"]))
+
+    subscriptions = {"booking.*": notify, "payment.*": notify, "tracking.*": notify,
+                     "chat.message_sent": notify, "review.created": notify,
+                     "identity.user_registered": on_contact, "identity.profile_updated": on_contact,
+                     "identity.user_banned": on_banned}
+    subscriptions |= {t: notify for t in RULES if t.startswith("identity.") and t not in subscriptions}
+    return subscriptions

@@ -1,0 +1,104 @@
+"""Who hears which event, and every template renders in every locale and channel."""
+
+import uuid
+
+import pytest
+
+from kilat.services.notification.domain import Channel
+from kilat.services.notification.rules import RULES, cancellation_recipients, notices_for
+from kilat.services.notification.templates import IN_APP, TEMPLATES, render
+
+OWNER, RUNNER, ADMIN = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+
+def cancelled(by, role, runner=RUNNER) -> dict:
+    return {"booking_id": str(uuid.uuid4()), "booking_number": "BK-1", "owner_id": str(OWNER),
+            "runner_id": str(runner) if runner else None, "cancelled_by": str(by),
+            "cancelled_by_role": role, "reason": "sick"}
+
+
+@pytest.mark.parametrize("by, role, runner, expected", [
+    (OWNER, "owner", RUNNER, [RUNNER]),
+    (OWNER, "owner", None, []),
+    (RUNNER, "runner", RUNNER, [OWNER]),
+    (ADMIN, "admin", RUNNER, [OWNER, RUNNER]),
+    (ADMIN, "admin", None, [OWNER]),
+])
+def test_cancellation_reaches_everyone_but_the_canceller(by, role, runner, expected):
+    assert cancellation_recipients(cancelled(by, role, runner)) == expected
+
+
+def test_every_rule_has_templates_in_english_and_malay():
+    for template, locales in TEMPLATES.items():
+        assert set(locales) == {"en", "ms"}, template
+        assert set(locales["en"]) == set(locales["ms"]), template
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+@pytest.mark.parametrize("channel", [IN_APP, "push", "sms", "email"])
+@pytest.mark.parametrize("locale", ["en", "ms"])
+def test_template_renders_without_leftover_placeholders(template, channel, locale):
+    rendered = render(template, locale, channel, {
+        "booking_number": "BK-1", "amount": "RM 1.00", "reason": "r", "distance_km": "1.0",
+        "sender": "Ali", "content": "hi", "name": "Siti", "token": "T", "expires_at": "soon",
+        "code": "REF-1", "rating": 5})
+    assert "{" not in rendered.title + rendered.body and rendered.title and rendered.body
+
+
+def test_unknown_locale_falls_back_to_english():
+    assert render("booking.accepted", "fr", IN_APP, {"booking_number": "BK-1"}).title == \
+        "Runner Assigned!"
+
+
+def test_sms_is_prefixed_and_email_is_framed():
+    context = {"booking_number": "BK-1", "name": "Siti"}
+    assert render("booking.accepted", "en", "sms", context).body == \
+        "Kilat: A runner has accepted your booking BK-1"
+    email = render("booking.accepted", "ms", "email", context)
+    assert email.body.startswith("Hai Siti,\n\n") and email.body.rstrip().endswith("Kilat Pet Runner")
+
+
+def test_password_reset_code_goes_by_email_even_when_email_is_switched_off():
+    [notice] = notices_for("identity.password_reset_requested", {
+        "user_id": str(OWNER), "token": "T-1", "expires_at": "x", "email": "a@b.my"})
+    assert notice.channels == {Channel.EMAIL} and notice.required == {Channel.EMAIL}
+    assert "T-1" not in notice.fact_key
+
+
+def test_chat_is_push_only_and_never_echoes_to_the_sender():
+    data = {"message_id": "m1", "booking_id": str(uuid.uuid4()), "sender_id": str(RUNNER),
+            "sender_role": "runner", "recipient_id": str(OWNER), "message_type": "text",
+            "content": "x" * 300}
+    [notice] = notices_for("chat.message_sent", data)
+    assert notice.user_id == OWNER and notice.channels == {Channel.PUSH}
+    assert len(notice.context["content"]) == 140
+    assert notices_for("chat.message_sent", data | {"recipient_id": str(RUNNER)}) == []
+
+
+def test_events_without_a_recipient_or_not_for_users_produce_nothing():
+    assert notices_for("booking.requested", {"booking_id": str(uuid.uuid4())}) == []
+    assert notices_for("tracking.updated", {"owner_id": str(OWNER)}) == []
+    assert notices_for("identity.profile_updated", {"user_id": str(OWNER)}) == []
+
+
+def test_every_rule_keys_its_fact_so_a_repeat_is_recognised():
+    booking_id = str(uuid.uuid4())
+    data = {"booking_id": booking_id, "owner_id": str(OWNER), "runner_id": str(RUNNER),
+            "payment_id": "p1", "track_id": "t1", "user_id": str(OWNER), "referrer_id": str(OWNER),
+            "referee_id": "r1", "recipient_id": str(OWNER), "sender_id": str(RUNNER),
+            "message_id": "m1", "reviewee_id": str(RUNNER), "review_id": "v1", "token": "k",
+            "cancelled_by": str(ADMIN), "cancelled_by_role": "admin", "amount_cents": 1,
+            "cash_out_id": "c1"}
+    for event_type in RULES:
+        first, second = notices_for(event_type, data), notices_for(event_type, dict(data))
+        assert first and [n.fact_key for n in first] == [n.fact_key for n in second], event_type
+
+
+def test_credit_without_a_fact_id_is_keyed_by_its_event_so_equal_credits_both_notify():
+    [notice] = notices_for("payment.referral_credited", {"user_id": str(OWNER), "amount_cents": 500})
+    assert notice.fact_key is None and notice.context["amount"] == "RM 5.00"
+
+
+def test_missing_fact_id_never_becomes_a_shared_key():
+    [notice] = notices_for("payment.subscription_started", {"owner_id": str(OWNER), "plan": "x"})
+    assert notice.fact_key is None
