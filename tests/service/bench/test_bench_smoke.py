@@ -1,0 +1,29 @@
+"""Every scenario of `kilat bench` runs in a tiny configuration against the embedded profile.
+
+These prove the harness works (a platform starts, load flows, figures come back, nothing fails);
+the real figures come from a full `kilat bench` run, never from a timed test.
+"""
+
+from kilat.bench import SCENARIOS, run_benchmarks
+
+
+async def test_every_scenario_runs_tiny_on_the_embedded_profile_without_errors():
+    report = await run_benchmarks(list(SCENARIOS), "embedded", quick=True)
+
+    assert report.skipped == []
+    by_scenario = {}
+    for result in report.results:
+        by_scenario.setdefault(result.scenario, []).append(result)
+        assert result.profile == "embedded"
+        assert result.figures["errors"] == 0, (result.scenario, result.case, result.figures)
+    assert set(by_scenario) == set(SCENARIOS)
+    for name in ("read", "journey", "ingest", "fanout", "nearby"):
+        assert all(r.figures["throughput_per_s"] > 0 for r in by_scenario[name]), name
+        assert all(r.figures["p99_ms"] >= r.figures["p50_ms"] > 0 for r in by_scenario[name]), name
+    journey = by_scenario["journey"][0].figures
+    assert journey["journeys"] > 0 and journey["events_consumed"] > 0
+    assert {r.case.split(",")[0] for r in by_scenario["ingest"]} == {"HTTP", "WebSocket"}
+    startup = by_scenario["startup"][0].figures
+    assert startup["started_in_s"] > 0 and startup["platform_rss_mb"] > 50
+    data = report.as_dict()
+    assert data["machine"]["nproc"] >= 1 and len(data["results"]) == len(report.results)
