@@ -5,7 +5,7 @@ import uuid
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, insert, select
 
 from kilat.platform.events import Event
 from kilat.platform.events.admin import dead_letter_router
@@ -15,6 +15,7 @@ from kilat.platform.runtime import Infrastructure
 from tests.service.events.support import wait_for
 from tests.support.harness import auth_headers, running_service
 from tests.support.notes import descriptor
+from tests.support.notes.models import NoteEcho
 
 BASE = "/api/v1/admin/events/notes/dead-letters"
 MAX_ATTEMPTS = 3
@@ -67,6 +68,25 @@ async def test_note_event_goes_through_the_local_bus_and_is_handled_once(infra, 
         await runtime.bus.publish(Event.model_validate(payload))
         await asyncio.sleep(0.1)
         assert await echoes(client, note_id) == 1
+
+
+async def test_a_conflict_in_the_handlers_own_writes_is_retried_not_taken_as_handled(infra, tmp_path):
+    echo_id = uuid.uuid4()
+
+    def conflicting(runtime) -> dict:
+        async def on_note_created(session, event: Event) -> None:
+            row = {"id": echo_id, "note_id": event.data["note_id"]}
+            await session.execute(insert(NoteEcho).values(**row))
+            await session.execute(insert(NoteEcho).values(**row))  # same key: IntegrityError
+
+        return {"note.created": on_note_created}
+
+    async with notes_on_local_bus(infra, tmp_path, handlers=conflicting) as (runtime, client):
+        note_id = await create_note(client, infra)
+        [letter] = await parked(client, infra)
+        assert letter["payload"]["data"]["note_id"] == note_id
+        assert letter["attempts"] == MAX_ATTEMPTS and "IntegrityError" in letter["error"]
+        assert not await runtime.consumer.handled(uuid.UUID(letter["event_id"]))
 
 
 async def test_dead_letters_are_listed_for_admins_newest_first_with_filter(infra, tmp_path):

@@ -68,11 +68,21 @@ class EventConsumer:
             async with self.database.session() as session:
                 applied = await self.apply(session, event, handler)
         except IntegrityError:
-            # a concurrent instance handled the same event first
-            return False
+            if await self.handled(event.id):
+                return False  # a concurrent instance handled the same event first
+            raise  # a conflict in the handler's own writes: retried, then dead-lettered
         if applied and self.on_commit is not None:
             self.on_commit()
         return applied
+
+    async def handled(self, event_id: uuid.UUID) -> bool:
+        """Whether this consumer's inbox holds ``event_id`` (committed by any instance)."""
+        inbox = _TABLES.inbox
+        async with self.database.session(write=False) as session:
+            seen = await session.scalar(
+                select(inbox.c.event_id).where(inbox.c.event_id == event_id,
+                                               inbox.c.consumer == self.name))
+        return seen is not None
 
     async def apply(self, session: AsyncSession, event: Event, handler: Handler) -> bool:
         """The inbox rule inside ``session``: run ``handler`` unless this event id was handled."""
