@@ -67,7 +67,8 @@ class Database:
     and run on ``read_engine``, the ``sqlite3`` driver called inline (``InlineSQLiteDialect``).
     """
 
-    def __init__(self, url: str, *, service: str = "kilat", pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, service: str = "kilat", pool_size: int = 5,
+                 max_overflow: int = 5) -> None:
         self.url = url
         self.service = service
         self.outbox_listeners: list = []
@@ -86,7 +87,7 @@ class Database:
             self.engine = create_async_engine(
                 url,
                 pool_size=pool_size,
-                max_overflow=20,
+                max_overflow=max_overflow,
                 pool_pre_ping=True,
                 pool_timeout=30,
                 connect_args={"timeout": 5, "command_timeout": 30},
@@ -196,7 +197,8 @@ def _is_connection_error(exc: DBAPIError) -> bool:
     return any(
         needle in message
         for needle in ("connection refused", "connection was closed", "cannot connect", "terminating",
-                       "the database system is")
+                       "the database system is", "too many clients", "too many connections",
+                       "remaining connection slots")
     )
 
 

@@ -30,7 +30,8 @@ def build_infrastructure(settings: Settings) -> Infrastructure:
     if settings.profile is Profile.EMBEDDED:
         bus = LocalBus(settings.data_dir / "data" / "bus.db",
                        max_attempts=settings.event_max_deliveries,
-                       retry_base_seconds=settings.event_retry_base_seconds)
+                       retry_base_seconds=settings.event_retry_base_seconds,
+                       lanes=settings.event_lanes)
         return Infrastructure(settings=settings, bus=bus, verifier=verifier, issuer=issuer)
     import redis.asyncio as aioredis
 
@@ -39,6 +40,6 @@ def build_infrastructure(settings: Settings) -> Infrastructure:
     bus = NatsBus(settings.nats_url, stream=settings.nats_stream,
                   max_attempts=settings.event_max_deliveries,
                   retry_base_seconds=settings.event_retry_base_seconds,
-                  subject_prefix=settings.nats_subject_prefix)
+                  subject_prefix=settings.nats_subject_prefix, lanes=settings.event_lanes)
     redis = aioredis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     return Infrastructure(settings=settings, bus=bus, verifier=verifier, issuer=issuer, redis=redis)

@@ -83,7 +83,9 @@ class ServiceRuntime:
         self.infra = infra
         self.settings = infra.settings
         url = database_url or infra.settings.database_url(descriptor.name)
-        self.database = Database(url, service=descriptor.name)
+        self.database = Database(url, service=descriptor.name,
+                                 pool_size=self.settings.db_pool_size,
+                                 max_overflow=self.settings.db_max_overflow)
         self.relay = OutboxRelay(self.database, infra.bus,
                                  poll_seconds=infra.settings.outbox_poll_seconds)
         self.database.outbox_listeners.append(self.relay.wake)

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # distributed profile: one PostgreSQL database per service, named kilat_<service>
     postgres_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432"
     database_urls: dict[str, str] = Field(default_factory=dict)
+    # PostgreSQL connections per service process: the pool, plus overflow under bursts. Keep
+    # (pool + overflow) × processes under the server's max_connections (100 by default).
+    db_pool_size: int = Field(5, ge=1)
+    db_max_overflow: int = Field(5, ge=0)
     redis_url: str = "redis://127.0.0.1:6379/0"
     nats_url: str = "nats://127.0.0.1:4222"
     nats_stream: str = "KILAT"
@@ -68,6 +72,8 @@ class Settings(BaseSettings):
     proxy_timeout_seconds: float = 30.0
 
     event_max_deliveries: int = 5
+    # events of different subjects one consumer applies at once (one subject: always in order)
+    event_lanes: int = Field(8, ge=1, le=64)
     event_retry_base_seconds: float = 0.5
     outbox_poll_seconds: float = 0.5
 

@@ -5,12 +5,10 @@ import socket
 import subprocess
 import time
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from kilat.platform.events.admin import dead_letter_router
 from kilat.platform.events.nats import NatsBus
 from kilat.platform.runtime import Infrastructure
 from tests.support.harness import NATS_URL, running_service
@@ -36,11 +34,10 @@ async def started(bus: NatsBus):
 
 @asynccontextmanager
 async def notes_on_nats(infra, bus: NatsBus, database_url: str | None = None):
-    """The notes kernel-test service, with the dead-letter admin routes, on ``bus``."""
-    service = replace(descriptor, routers=[*descriptor.routers, dead_letter_router("notes")])
+    """The notes kernel-test service (the runtime mounts its dead-letter admin routes) on ``bus``."""
     distributed = Infrastructure(settings=infra.settings, bus=bus, verifier=infra.verifier,
                                  issuer=infra.issuer)
-    async with running_service(service, distributed, database_url=database_url) as running:
+    async with running_service(descriptor, distributed, database_url=database_url) as running:
         yield running
 
 

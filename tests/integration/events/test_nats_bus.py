@@ -6,7 +6,14 @@ from collections import Counter
 import pytest
 
 from tests.integration.events.support import make_bus, private_nats, started
-from tests.service.events.support import Recorder, make_event, wait_for
+from tests.service.events.support import (
+    LANE_EVENTS,
+    LaneProbe,
+    Recorder,
+    check_lanes,
+    make_event,
+    wait_for,
+)
 
 
 async def test_publish_stores_the_event_once_per_id(namespace, jetstream):
@@ -126,6 +133,19 @@ async def test_consumer_restarted_later_gets_what_was_published_meanwhile(namesp
         recorder = Recorder()
         await again.subscribe("notes", ["note.*"], recorder)
         await wait_for(lambda: recorder.handled[missed.id] == 1)
+
+
+async def test_events_of_different_subjects_are_handled_concurrently_each_subject_in_order(
+        namespace):
+    async with started(make_bus(namespace)) as bus:
+        await bus.subscribe("notes", ["note.*"], Recorder())
+    async with started(make_bus(namespace)) as publisher:
+        for event in LANE_EVENTS:
+            await publisher.publish(event)
+    async with started(make_bus(namespace)) as again:  # the backlog arrives as one batch
+        probe = LaneProbe()
+        await again.subscribe("notes", ["note.*"], probe)
+        await check_lanes(probe)
 
 
 async def test_fast_path_reaches_every_subscriber(namespace):

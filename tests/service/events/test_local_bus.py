@@ -8,7 +8,14 @@ from contextlib import asynccontextmanager
 import pytest
 
 from kilat.platform.events.local import REDELIVERY_MARGIN, LocalBus
-from tests.service.events.support import Recorder, make_event, wait_for
+from tests.service.events.support import (
+    LANE_EVENTS,
+    LaneProbe,
+    Recorder,
+    check_lanes,
+    make_event,
+    wait_for,
+)
 
 
 @asynccontextmanager
@@ -211,6 +218,18 @@ async def test_events_are_delivered_in_publish_order(bus_path):
         await asyncio.gather(*(bus.publish(e) for e in events))
         await wait_for(lambda: len(recorder.handled) == 30)
         assert [d.event.id for d in recorder.deliveries] == [e.id for e in events]
+
+
+async def test_events_of_different_subjects_are_handled_concurrently_each_subject_in_order(
+        bus_path):
+    async with local_bus(bus_path) as bus:
+        await bus.subscribe("notes", ["note.*"], Recorder())
+    async with local_bus(bus_path) as reopened:  # the backlog arrives as one batch
+        for event in LANE_EVENTS:
+            await reopened.publish(event)
+        probe = LaneProbe()
+        await reopened.subscribe("notes", ["note.*"], probe)
+        await check_lanes(probe)
 
 
 async def test_delivery_is_prompt(bus_path):

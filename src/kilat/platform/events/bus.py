@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import structlog
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -54,12 +55,58 @@ def retry_delay(attempt: int, base_seconds: float,
     return min(cap_seconds, base_seconds * 2**exponent)
 
 
+# events of different subjects a consumer applies at once (events of one subject: one at a time)
+DEFAULT_LANES = 16
+
+T = TypeVar("T")
+
+
+def subject_of(raw: bytes | str) -> str | None:
+    """The ``subject`` of a serialised event (its aggregate: a booking, a user), or None."""
+    try:
+        subject = json.loads(raw).get("subject")
+    except (ValueError, AttributeError):
+        return None
+    return subject if isinstance(subject, str) else None
+
+
+async def deliver_in_lanes(items: Sequence[T], lane_of: Callable[[T], Hashable],
+                           deliver: Callable[[T], Awaitable[None]], *,
+                           lanes: int = DEFAULT_LANES) -> None:
+    """Deliver ``items`` one lane per key: in order within a lane, up to ``lanes`` lanes at once.
+
+    A consumer keeps the order of the events of one aggregate (a booking's accepted before its
+    completed) while the events of other aggregates do not wait behind a slow handler. Returns
+    when every item was delivered; if one delivery raises, the others are cancelled (they were
+    not acknowledged, so they come again) and the error propagates.
+    """
+    queues: dict[Hashable, list[T]] = {}
+    for item in items:
+        queues.setdefault(lane_of(item), []).append(item)
+    if len(queues) <= 1 or lanes <= 1:
+        for item in items:
+            await deliver(item)
+        return
+    gate = asyncio.Semaphore(lanes)
+
+    async def run(queue: list[T]) -> None:
+        async with gate:
+            for item in queue:
+                await deliver(item)
+
+    async with asyncio.TaskGroup() as group:
+        for queue in queues.values():
+            group.create_task(run(queue))
+
+
 class EventBus(Protocol):
     """Contract every bus adapter keeps.
 
     - ``publish`` MUST be durable once it returns and MUST de-duplicate by ``event.id``.
     - ``subscribe(consumer, patterns, handler)``: each event whose type matches a pattern MUST be
-      delivered at least once to one instance of each named consumer. A handler that raises MUST be
+      delivered at least once to one instance of each named consumer. Events of one ``subject``
+      reach an instance in publish order, one at a time; events of different subjects MAY be
+      handled concurrently (``deliver_in_lanes``). A handler that raises MUST be
       redelivered with backoff, with ``attempt`` counting up to ``max_attempts``; a handler that
       returns acknowledges the event. A failure for which ``is_unavailable`` holds is redelivered
       (with a shorter backoff cap) for as long as it lasts: an outage never exhausts an event.

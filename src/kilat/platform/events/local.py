@@ -17,12 +17,15 @@ import structlog
 from pydantic import ValidationError
 
 from kilat.platform.events.bus import (
+    DEFAULT_LANES,
     Delivery,
     DeliveryHandler,
     FastHandler,
     MemoryBus,
+    deliver_in_lanes,
     is_unavailable,
     retry_delay,
+    subject_of,
     unavailable_retry_delay,
 )
 from kilat.platform.events.envelope import Event, matches
@@ -102,6 +105,7 @@ class LocalBus:
         prune_every_seconds: float = 3600.0,
         idle_poll_seconds: float = 1.0,
         batch_size: int = 100,
+        lanes: int = DEFAULT_LANES,
     ) -> None:
         self.path = Path(path)
         self.max_attempts = max_attempts
@@ -110,6 +114,7 @@ class LocalBus:
         self.prune_every_seconds = prune_every_seconds
         self.idle_poll_seconds = idle_poll_seconds
         self.batch_size = batch_size
+        self.lanes = lanes
         self._db: aiosqlite.Connection | None = None
         self._closed = False
         self._lock = asyncio.Lock()
@@ -208,8 +213,11 @@ class LocalBus:
     async def _dispatch_due(self, consumer: _Consumer) -> None:
         consumer.wake.clear()
         due = await self._due(consumer.name)
-        for item in due:
+
+        async def deliver(item: _Due) -> None:
             await self._deliver(consumer, item)
+
+        await deliver_in_lanes(due, _lane, deliver, lanes=self.lanes)
         if not due:
             await self._sleep_until_due(consumer)
 
@@ -337,3 +345,7 @@ class LocalBus:
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _lane(item: _Due) -> str | None:
+    return subject_of(item.payload)

@@ -18,11 +18,14 @@ from nats.js.errors import APIError, NoStreamResponseError, NotFoundError
 from pydantic import ValidationError
 
 from kilat.platform.events.bus import (
+    DEFAULT_LANES,
     Delivery,
     DeliveryHandler,
     FastHandler,
+    deliver_in_lanes,
     is_unavailable,
     retry_delay,
+    subject_of,
     unavailable_retry_delay,
 )
 from kilat.platform.events.envelope import Event, matches
@@ -106,6 +109,7 @@ class NatsBus:
         request_timeout: float = 5.0,
         fetch_timeout: float = 5.0,
         fetch_batch: int = 16,
+        lanes: int = DEFAULT_LANES,
         reconnect_wait: float = 1.0,
         max_age_seconds: float = 7 * 24 * 3600,
         duplicate_window_seconds: float = 300.0,
@@ -120,6 +124,7 @@ class NatsBus:
         self.request_timeout = request_timeout
         self.fetch_timeout = fetch_timeout
         self.fetch_batch = fetch_batch
+        self.lanes = lanes
         self.reconnect_wait = reconnect_wait
         self.max_age_seconds = max_age_seconds
         self.duplicate_window_seconds = duplicate_window_seconds
@@ -261,9 +266,12 @@ class NatsBus:
         await self._jetstream().add_consumer(self.stream, config)
 
     async def _consume(self, subscription: _Subscription) -> None:
+        async def deliver(message: Msg) -> None:
+            await self._deliver(message, subscription.handler)
+
         while not self._closing:
-            for message in await self._next_batch(subscription):
-                await self._deliver(message, subscription.handler)
+            await deliver_in_lanes(await self._next_batch(subscription), _lane, deliver,
+                                   lanes=self.lanes)
 
     async def _next_batch(self, subscription: _Subscription) -> list[Msg]:
         """The next messages, or none after an idle wait or a failure (already paused on)."""
@@ -386,6 +394,10 @@ class NatsBus:
         self._epoch += 1
         self._ready = True
         log.info("nats reconnected", url=self.url)
+
+
+def _lane(message: Msg) -> str | None:
+    return subject_of(message.data)
 
 
 async def _settle(acknowledgement) -> None:
