@@ -67,8 +67,8 @@ class Database:
     and run on ``read_engine``, the ``sqlite3`` driver called inline (``InlineSQLiteDialect``).
     """
 
-    def __init__(self, url: str, *, service: str = "kilat", pool_size: int = 5,
-                 max_overflow: int = 5) -> None:
+    def __init__(self, url: str, *, service: str = "kilat", pool_size: int = 10,
+                 max_overflow: int = 2) -> None:
         self.url = url
         self.service = service
         self.outbox_listeners: list = []

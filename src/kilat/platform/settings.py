@@ -47,8 +47,8 @@ class Settings(BaseSettings):
     database_urls: dict[str, str] = Field(default_factory=dict)
     # PostgreSQL connections per service process: the pool, plus overflow under bursts. Keep
     # (pool + overflow) × processes under the server's max_connections (100 by default).
-    db_pool_size: int = Field(5, ge=1)
-    db_max_overflow: int = Field(5, ge=0)
+    db_pool_size: int = Field(10, ge=1)
+    db_max_overflow: int = Field(2, ge=0)
     redis_url: str = "redis://127.0.0.1:6379/0"
     nats_url: str = "nats://127.0.0.1:4222"
     nats_stream: str = "KILAT"
