@@ -120,16 +120,25 @@ async def event_latency(platform: Platform, since: datetime) -> dict:
                                              .where(tables.outbox.c.created_at >= margin))
                 created.update(rows.all())
                 rows = await session.execute(
-                    select(tables.inbox.c.event_id, tables.inbox.c.type, tables.inbox.c.handled_at)
+                    select(tables.inbox.c.event_id, tables.inbox.c.consumer, tables.inbox.c.handled_at)
                     .where(tables.inbox.c.handled_at >= since))
                 handled.extend(rows.all())
         except Exception as exc:  # noqa: BLE001 - a service without event tables
             raise BenchError(f"could not read {name}'s event tables: {exc}") from exc
         finally:
             await database.dispose()
-    delays = [(at - created[event_id]).total_seconds() * 1000
-              for event_id, _type, at in handled if event_id in created]
+    delays, by_consumer = [], {}
+    for event_id, consumer, at in handled:
+        if event_id in created:
+            delay = (at - created[event_id]).total_seconds() * 1000
+            delays.append(delay)
+            by_consumer.setdefault(consumer, []).append(delay)
     return {"events_consumed": len(delays),
             "event_p50_ms": round(percentile(delays, 50), 1),
             "event_p95_ms": round(percentile(delays, 95), 1),
-            "event_p99_ms": round(percentile(delays, 99), 1)}
+            "event_p99_ms": round(percentile(delays, 99), 1),
+            # where the latency builds up: p50 / p99 and count of each consuming service
+            "event_ms_by_consumer": {
+                name: {"p50": round(percentile(values, 50), 1),
+                       "p99": round(percentile(values, 99), 1), "events": len(values)}
+                for name, values in sorted(by_consumer.items())}}

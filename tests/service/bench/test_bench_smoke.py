@@ -22,6 +22,9 @@ async def test_every_scenario_runs_tiny_on_the_embedded_profile_without_errors()
         assert all(r.figures["p99_ms"] >= r.figures["p50_ms"] > 0 for r in by_scenario[name]), name
     journey = by_scenario["journey"][0].figures
     assert journey["journeys"] > 0 and journey["events_consumed"] > 0
+    by_consumer = journey["event_ms_by_consumer"]
+    assert {"booking", "payment", "notification"} <= set(by_consumer)
+    assert sum(c["events"] for c in by_consumer.values()) == journey["events_consumed"]
     assert {r.case.split(",")[0] for r in by_scenario["ingest"]} == {"HTTP", "WebSocket"}
     startup = by_scenario["startup"][0].figures
     assert startup["started_in_s"] > 0 and startup["platform_rss_mb"] > 50
