@@ -37,8 +37,7 @@ class DeliveryQueue:
     async def claim(self, now: datetime) -> list[tuple[Delivery, Notification]]:
         lease = now + timedelta(seconds=self.settings.claim_lease_seconds)
         deliveries = await self.repo.claim_due(now, lease, self.settings.worker_batch_size)
-        notes = {d.notification_id: await self.repo.notification(d.notification_id)
-                 for d in deliveries}
+        notes = await self.repo.notifications({d.notification_id for d in deliveries})
         return [(d, notes[d.notification_id]) for d in deliveries]
 
     async def quiet_until(self, user_id: uuid.UUID, now: datetime) -> datetime | None:
@@ -96,10 +95,12 @@ class DeliveryQueue:
 
     async def _update(self, delivery_id: uuid.UUID, apply: Callable[[Delivery], None]) -> Delivery:
         """Change one delivery and refresh its notification, locking the notification first."""
-        delivery = await self.repo.delivery(delivery_id)
-        notification = await self.repo.notification(delivery.notification_id, lock=True)
+        notification_id = await self.repo.notification_of(delivery_id)
+        if notification_id is None:
+            raise not_found("Delivery", delivery_id)
+        notification = await self.repo.notification(notification_id, lock=True)
+        # locked and populate_existing: current even if the caller loaded it before
         delivery = await self.repo.delivery(delivery_id, lock=True)
-        await self.session.refresh(delivery)
         apply(delivery)
         await self.session.flush()
         siblings = await self.repo.deliveries_of(notification.id)

@@ -82,6 +82,16 @@ class Repository:
             query = query.with_for_update()
         return await self.session.scalar(query)
 
+    async def notifications(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, Notification]:
+        if not ids:
+            return {}
+        rows = await self.session.scalars(select(Notification).where(Notification.id.in_(ids)))
+        return {row.id: row for row in rows}
+
+    async def notification_of(self, delivery_id: uuid.UUID) -> uuid.UUID | None:
+        return await self.session.scalar(
+            select(Delivery.notification_id).where(Delivery.id == delivery_id))
+
     def notifications_query(self, user_id: uuid.UUID | None = None,
                             unread: bool | None = None) -> Select:
         query = select(Notification).order_by(Notification.created_at.desc(), Notification.id.desc())
@@ -121,8 +131,11 @@ class Repository:
 
     async def delivery(self, delivery_id: uuid.UUID, *, lock: bool = False) -> Delivery | None:
         query = select(Delivery).where(Delivery.id == delivery_id)
-        if lock and self.locks_rows:
-            query = query.with_for_update()
+        if lock:
+            # a locked read is the row as it is now, even if this session loaded it before
+            query = query.execution_options(populate_existing=True)
+            if self.locks_rows:
+                query = query.with_for_update()
         return await self.session.scalar(query)
 
     async def deliveries_of(self, notification_id: uuid.UUID) -> list[Delivery]:
