@@ -146,3 +146,23 @@ async def test_pings_spread_over_two_processes_are_judged_against_the_latest(inf
         found = (await app.nearby(KLCC)).json()["data"]
         assert found[0]["distance_km"] == pytest.approx(0.62, abs=0.002)
         await app.live.index.clear()
+
+
+async def test_silent_runners_are_signed_off_on_postgres(infra, redis_client, geo_prefix):
+    from kilat.services.runner.service import sign_off_silent
+
+    require_postgres()
+    infra.redis = redis_client
+    async with runner_app(infra, database_url=postgres_database_url("runner"),
+                          location_index="redis", redis_key_prefix=geo_prefix,
+                          offline_after_seconds=900) as app:
+        silent, _ = await app.online_runner(KLCC)
+        pinging, _ = await app.online_runner(offset(KLCC, 1))
+        for _minute in range(16):
+            app.clock.advance(60)
+            assert (await app.ping(pinging, offset(KLCC, 1))).status_code == 200
+        assert await sign_off_silent(app.live) == 1
+        assert (await app.me(silent))["session_status"] == "inactive"
+        assert (await app.me(pinging))["session_status"] == "active"
+        assert await sign_off_silent(app.live) == 0
+        await app.live.index.clear()

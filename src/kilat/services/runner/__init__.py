@@ -9,7 +9,7 @@ from kilat.services.runner.api import petshops, runners
 from kilat.services.runner.handlers import handlers
 from kilat.services.runner.live import start_live, stop_live
 from kilat.services.runner.models import metadata
-from kilat.services.runner.service import seed_demo_shops
+from kilat.services.runner.service import seed_demo_shops, start_offline_sweeper
 
 descriptor = ServiceDescriptor(
     name="runner",
@@ -20,7 +20,7 @@ descriptor = ServiceDescriptor(
     migrations_dir=Path(__file__).parent / "migrations",
     handlers=handlers,
     extensions=("postgis",),
-    on_start=[start_live],
+    on_start=[start_live, start_offline_sweeper],
     on_stop=[stop_live],
     seed_demo=seed_demo_shops,
 )

@@ -217,8 +217,10 @@ class LiveRunners:
             self._last.pop(user_id, None)
             raise BadRequest(MUST_BE_ONLINE)
         self._last[user_id] = stored
+        # a stationary runner is alive too: its row's location_updated_at is kept fresh (at
+        # most once per flush) so the offline sweep never signs off a runner who is pinging
+        self._pending[user_id] = (stored.latitude, stored.longitude, now)
         if verdict.moves:
-            self._pending[user_id] = (update.latitude, update.longitude, now)
             await self._publish(stored, update, now)
         return verdict
 
@@ -324,7 +326,7 @@ class LiveRunners:
         return len(rows)
 
     async def run_flusher(self) -> None:
-        await self._every(self.settings.location_flush_seconds, self.flush_positions, "flush")
+        await self.every(self.settings.location_flush_seconds, self.flush_positions, "flush")
 
     async def purge(self) -> int:
         """Drop stale runners from the index and this process's memory of its last writes."""
@@ -335,9 +337,10 @@ class LiveRunners:
         return await self.index.purge_stale(now)
 
     async def run_purger(self) -> None:
-        await self._every(self.settings.purge_interval_seconds, self.purge, "purge")
+        await self.every(self.settings.purge_interval_seconds, self.purge, "purge")
 
-    async def _every(self, seconds: float, work, name: str) -> None:
+    async def every(self, seconds: float, work, name: str) -> None:
+        """Run ``work`` every ``seconds`` for as long as the service runs; failures are logged."""
         while True:
             await asyncio.sleep(seconds)
             try:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, any_, bindparam, func, literal_column, select, update
+from sqlalchemy import Row, Select, any_, bindparam, func, literal_column, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -52,6 +52,19 @@ class RunnerRepository:
         if crates:
             query = query.options(selectinload(Runner.crate_specs))
         return await self.session.scalar(query)
+
+    async def silent_since(self, cutoff: datetime, limit: int) -> Sequence[Runner]:
+        """Online runners without a job whose last location is older than ``cutoff``; locked,
+        skipping rows another instance is signing off."""
+        query = (select(Runner)
+                 .where(Runner.session_status == SessionStatus.ACTIVE.value,
+                        Runner.active_booking_id.is_(None),
+                        or_(Runner.location_updated_at.is_(None),
+                            Runner.location_updated_at < cutoff))
+                 .order_by(Runner.location_updated_at).limit(limit))
+        if _is_postgres(self.session):
+            query = query.with_for_update(skip_locked=True)
+        return (await self.session.scalars(query)).all()
 
     async def by_id_or_user(self, runner_id: uuid.UUID) -> Runner | None:
         query = (select(Runner).where((Runner.id == runner_id) | (Runner.user_id == runner_id))

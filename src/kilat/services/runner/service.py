@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilat.platform.auth import Principal
@@ -28,7 +29,7 @@ from kilat.services.runner.domain import (
     mean_rating,
     next_assignment,
 )
-from kilat.services.runner.live import LiveRunners, check_position
+from kilat.services.runner.live import LiveRunners, check_position, live_of
 from kilat.services.runner.models import (
     CrateSpec,
     PetShop,
@@ -51,7 +52,13 @@ from kilat.services.runner.schemas import (
     RunnerUpdate,
 )
 
+log = structlog.get_logger(__name__)
+
 RUNNER_NOT_FOUND = "runner not found"
+# runner.offline reasons
+OFFLINE_REQUESTED = "requested"
+OFFLINE_SILENT = "no_location_updates"
+OFFLINE_SWEEP_BATCH = 500
 SHOP_NOT_FOUND = "pet shop not found"
 NOT_SHOP_OWNER = "you do not own this pet shop"
 
@@ -160,17 +167,46 @@ async def go_offline(session: AsyncSession, live: LiveRunners, user_id: uuid.UUI
     if runner.active_booking_id is not None:
         raise Conflict("runner has an active booking",
                        f"finish booking '{runner.active_booking_id}' before going offline")
+    await _sign_off(session, live, runner, OFFLINE_REQUESTED)
+    return runner
+
+
+async def _sign_off(session: AsyncSession, live: LiveRunners, runner: Runner, reason: str) -> None:
     was_online = runner.session_status == SessionStatus.ACTIVE
     runner.session_status = SessionStatus.INACTIVE.value
     runner.current_lat = runner.current_lng = runner.location_updated_at = None
     await session.flush()
     if was_online:
         await record_event(session, "runner.offline", {
-            "runner_id": str(user_id), "runner_profile_id": str(runner.id),
-            "occurred_at": utcnow().isoformat(),
-        }, subject=str(user_id))
-    await live.offline(session, user_id)
-    return runner
+            "runner_id": str(runner.user_id), "runner_profile_id": str(runner.id),
+            "reason": reason, "occurred_at": utcnow().isoformat(),
+        }, subject=str(runner.user_id))
+    await live.offline(session, runner.user_id)
+
+
+async def sign_off_silent(live: LiveRunners) -> int:
+    """Sign off online runners without a job that sent no location for
+    ``offline_after_seconds`` (an app killed without going offline); returns how many."""
+    if not live.settings.offline_after_seconds:
+        return 0
+    await live.flush_positions()  # this process's latest pings count as signs of life
+    cutoff = datetime.fromtimestamp(live.clock(), UTC) - timedelta(
+        seconds=live.settings.offline_after_seconds)
+    async with live.database.session() as session:
+        runners = await RunnerRepository(session).silent_since(cutoff, OFFLINE_SWEEP_BATCH)
+        for runner in runners:
+            await _sign_off(session, live, runner, OFFLINE_SILENT)
+    if runners:
+        log.info("silent runners signed off", count=len(runners))
+    return len(runners)
+
+
+async def start_offline_sweeper(runtime) -> None:
+    live = live_of(runtime)
+    if live.settings.offline_after_seconds:
+        runtime.spawn(live.every(live.settings.offline_sweep_seconds,
+                                 lambda: sign_off_silent(live), "offline-sweep"),
+                      "runner-offline-sweep")
 
 
 # --- crates ---------------------------------------------------------------------------------------
