@@ -82,6 +82,8 @@ CASES = [
      "runner", "Cash-out Failed", "Your cash-out of RM 398.50 could not be paid: bank account closed"),
     ("payment.subscription_started", lambda o, r, b: subscription(o, "active"),
      "owner", "Subscription Active", "Your premium plan is active."),
+    ("payment.subscription_renewed", lambda o, r, b: subscription(o, "active"),
+     "owner", "Subscription Renewed", "Your premium plan has been renewed."),
     ("payment.subscription_cancelled", lambda o, r, b: subscription(o, "cancelled"),
      "owner", "Subscription Cancelled", "Your premium plan has been cancelled."),
     ("payment.subscription_expired", lambda o, r, b: subscription(o, "expired"),

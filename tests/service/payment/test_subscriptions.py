@@ -5,8 +5,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from kilat.platform.models import utcnow
+from kilat.services.payment import ledger
 from kilat.services.payment.jobs import sweep
 from kilat.services.payment.models import ProviderIntent, Subscription
+from kilat.services.payment.repository import Repository
+from kilat.services.payment.subscriptions import RENEWAL_GRACE
 
 
 async def subscribe(world, person, plan="premium", **extra):
@@ -93,9 +96,99 @@ async def test_an_active_plan_discounts_the_next_payment(world):
     assert payment["runner_payout_cents"] == 3760
 
 
+async def stored_subscription(world) -> Subscription:
+    async with world.runtime.database.session(write=False) as session:
+        return await session.scalar(select(Subscription))
+
+
+async def card_now_declines(world) -> None:
+    async with world.runtime.database.session() as session:
+        subscription = await session.scalar(select(Subscription))
+        subscription.payment_method = "pm_card_chargeDeclined"
+
+
+async def charges(world) -> list[ProviderIntent]:
+    async with world.runtime.database.session(write=False) as session:
+        return list(await session.scalars(select(ProviderIntent).order_by(ProviderIntent.created_at)))
+
+
+async def test_an_auto_renewing_plan_is_charged_again_and_extended_once(world):
+    owner = world.person("owner")
+    started = (await subscribe(world, owner, "premium")).json()["data"]
+    first_end = (await stored_subscription(world)).expires_at
+    later = first_end + timedelta(minutes=5)
+    await sweep(world.ctx, now=later)
+    await sweep(world.ctx, now=later)  # a second sweep (or instance) charges nothing more
+    renewed = await stored_subscription(world)
+    assert (renewed.status, renewed.auto_renew) == ("active", True)
+    assert renewed.started_at == first_end and renewed.expires_at == first_end + timedelta(days=30)
+    assert [(c.status, c.amount_received_cents) for c in await charges(world)] == \
+        [("succeeded", 4990), ("succeeded", 4990)]
+    await world.runtime.relay.drain()
+    [event] = world.events("payment.subscription_renewed")
+    assert event["subscription_id"] == started["id"] and event["status"] == "active"
+    assert world.events("payment.subscription_expired") == []
+    me = (await world.client.get("/api/v1/subscriptions/me", headers=owner.headers)).json()["data"]
+    assert me["id"] == started["id"]
+    async with world.runtime.database.session(write=False) as session:
+        report = await ledger.check(Repository(session))
+    assert report.balanced
+
+
+async def test_a_renewal_ahead_of_the_end_never_lets_the_discount_lapse(world):
+    owner = world.person("owner")
+    await subscribe(world, owner, "premium")
+    first_end = (await stored_subscription(world)).expires_at
+    await sweep(world.ctx, now=first_end - timedelta(seconds=10))  # within two sweeps of the end
+    assert (await stored_subscription(world)).expires_at == first_end + timedelta(days=30)
+
+
+async def test_a_declined_renewal_ends_the_plan_when_its_paid_period_is_over(world):
+    owner = world.person("owner")
+    await subscribe(world, owner, "basic")
+    await card_now_declines(world)
+    first_end = (await stored_subscription(world)).expires_at
+    await sweep(world.ctx, now=first_end - timedelta(seconds=10))  # declined ahead of the end
+    ahead = await stored_subscription(world)
+    assert (ahead.status, ahead.auto_renew) == ("active", False)
+    assert ahead.failure_reason == "renewal declined: card_declined"
+    await sweep(world.ctx, now=first_end + timedelta(seconds=1))
+    assert (await stored_subscription(world)).status == "expired"
+    await world.runtime.relay.drain()
+    [expired] = world.events("payment.subscription_expired")
+    assert expired["failure_reason"] == "renewal declined: card_declined"
+
+
+async def test_a_renewal_waits_out_a_provider_outage_within_the_grace(world):
+    owner = world.person("owner")
+    await subscribe(world, owner, "basic")
+    first_end = (await stored_subscription(world)).expires_at
+    world.ctx.provider.faults.fail_next("charge")
+    await sweep(world.ctx, now=first_end + timedelta(hours=1))
+    assert (await stored_subscription(world)).expires_at == first_end  # not renewed, not ended
+    assert (await stored_subscription(world)).status == "active"
+    await sweep(world.ctx, now=first_end + timedelta(hours=2))
+    assert (await stored_subscription(world)).expires_at == first_end + timedelta(days=30)
+    world.ctx.provider.faults.fail_next("charge", times=5)
+    second_end = first_end + timedelta(days=30)
+    await sweep(world.ctx, now=second_end + RENEWAL_GRACE + timedelta(hours=1))
+    ended = await stored_subscription(world)
+    assert ended.status == "expired" and ended.failure_reason.startswith("renewal failed")
+
+
+async def test_a_cancelled_plan_is_not_renewed(world):
+    owner = world.person("owner")
+    await subscribe(world, owner, "basic")
+    await world.client.post("/api/v1/subscriptions/me/cancel", headers=owner.headers)
+    await sweep(world.ctx, now=utcnow() + timedelta(days=31))
+    assert len(await charges(world)) == 1
+    assert (await stored_subscription(world)).status == "cancelled"
+
+
 async def test_expiry_job_expires_subscriptions_and_the_discount_stops(world):
     owner = world.person("owner")
     await subscribe(world, owner, "basic")
+    await card_now_declines(world)
     await sweep(world.ctx, now=utcnow() + timedelta(days=31))
     async with world.runtime.database.session(write=False) as session:
         assert (await session.scalar(select(Subscription))).status == "expired"

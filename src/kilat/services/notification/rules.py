@@ -199,6 +199,7 @@ RULES: dict[str, Callable[[str, Data], list[Notice]]] = {
     "payment.cash_out_failed": _payment_to("user_id", "payment.cash_out_failed"),
     "payment.referral_credited": _payment_to("user_id", "payment.referral_credited"),
     "payment.subscription_started": _to_owner("payment.subscription_started", "subscription_id"),
+    "payment.subscription_renewed": _to_owner("payment.subscription_renewed", "subscription_id"),
     "payment.subscription_cancelled": _to_owner("payment.subscription_cancelled", "subscription_id"),
     "payment.subscription_expired": _to_owner("payment.subscription_expired", "subscription_id"),
     "tracking.started": _to_owner("tracking.started", "track_id"),

@@ -103,6 +103,10 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
         "en": {"title": "Subscription Active", "body": "Your {plan} plan is active."},
         "ms": {"title": "Langganan Aktif", "body": "Pelan {plan} anda kini aktif."},
     },
+    "payment.subscription_renewed": {
+        "en": {"title": "Subscription Renewed", "body": "Your {plan} plan has been renewed."},
+        "ms": {"title": "Langganan Diperbaharui", "body": "Pelan {plan} anda telah diperbaharui."},
+    },
     "payment.subscription_cancelled": {
         "en": {"title": "Subscription Cancelled", "body": "Your {plan} plan has been cancelled."},
         "ms": {"title": "Langganan Dibatalkan", "body": "Pelan {plan} anda telah dibatalkan."},

@@ -309,6 +309,13 @@ def subscription_entry(subscription_id: uuid.UUID, user_id: uuid.UUID, price: in
                    (owner_card(user_id), -price), (PLATFORM_SUBSCRIPTIONS, price))
 
 
+def subscription_renewal_entry(subscription_id: uuid.UUID, user_id: uuid.UUID, price: int,
+                               period_start: datetime) -> JournalEntry:
+    return journal("subscription",
+                   f"subscription:{subscription_id}:renewal:{period_start.isoformat()}",
+                   (owner_card(user_id), -price), (PLATFORM_SUBSCRIPTIONS, price))
+
+
 def cash_out_entry(cash_out_id: uuid.UUID, runner_id: uuid.UUID, amount: int,
                    fee: int) -> JournalEntry:
     return journal("cash_out", f"cash_out:{cash_out_id}",

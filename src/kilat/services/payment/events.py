@@ -62,9 +62,11 @@ async def payment_failed(session: AsyncSession, payment: Payment) -> None:
     await record_event(session, "payment.failed", data, subject=str(payment.id))
 
 
-async def subscription_changed(session: AsyncSession, subscription: Subscription) -> None:
-    """``payment.subscription_<status>``: started (active), cancelled or expired."""
-    name = "started" if subscription.status == "active" else subscription.status
+async def subscription_changed(session: AsyncSession, subscription: Subscription, *,
+                               renewed: bool = False) -> None:
+    """``payment.subscription_<status>``: started (active), renewed, cancelled or expired."""
+    name = "renewed" if renewed else (
+        "started" if subscription.status == "active" else subscription.status)
     data = {
         "subscription_id": str(subscription.id),
         "user_id": str(subscription.user_id),
@@ -74,6 +76,7 @@ async def subscription_changed(session: AsyncSession, subscription: Subscription
         "currency": subscription.currency,
         "status": subscription.status,
         "expires_at": subscription.expires_at.isoformat() if subscription.expires_at else None,
+        "failure_reason": subscription.failure_reason,
         "occurred_at": utcnow().isoformat(),
     }
     await record_event(session, f"payment.subscription_{name}", data, subject=str(subscription.id))

@@ -17,7 +17,7 @@ from kilat.services.payment.payouts import advance_cash_out
 from kilat.services.payment.repository import Repository
 from kilat.services.payment.service import Escrow
 from kilat.services.payment.settlement import Settlement
-from kilat.services.payment.subscriptions import expire_due
+from kilat.services.payment.subscriptions import expire_due, renew_due
 
 log = structlog.get_logger(__name__)
 
@@ -37,7 +37,8 @@ async def run_due_work(ctx: PaymentContext, now: datetime | None = None) -> None
 
 
 async def sweep(ctx: PaymentContext, now: datetime | None = None) -> None:
-    """Lapse expired holds, recover interrupted holds, expire subscriptions, purge old keys."""
+    """Lapse expired holds, recover interrupted holds, renew or expire subscriptions, purge old
+    keys."""
     now = now or utcnow()
     stale_before = now - timedelta(seconds=ctx.settings.stale_pending_seconds)
     async with ctx.database.session(write=False) as session:
@@ -48,6 +49,8 @@ async def sweep(ctx: PaymentContext, now: datetime | None = None) -> None:
         await Settlement(ctx).lapse(payment_id, "authorization expired before delivery")
     for payment_id in stale:
         await Escrow(ctx).recover(payment_id)
+    # renew up to two sweeps ahead of the end, so a renewing plan's discount never lapses
+    await renew_due(ctx, now, lead=timedelta(seconds=2 * ctx.settings.sweep_interval_seconds))
     async with ctx.database.session() as session:
         await expire_due(session, now)
         await purge_expired_keys(session, now)

@@ -174,7 +174,14 @@ class Repository:
 
     async def subscriptions_to_expire(self, now: datetime) -> list[Subscription]:
         query = select(Subscription).where(Subscription.status == SubscriptionStatus.ACTIVE,
+                                           Subscription.auto_renew.is_(False),
                                            Subscription.expires_at <= now)
+        return list(await self.session.scalars(query))
+
+    async def subscriptions_to_renew(self, before: datetime) -> list[uuid.UUID]:
+        query = select(Subscription.id).where(Subscription.status == SubscriptionStatus.ACTIVE,
+                                              Subscription.auto_renew.is_(True),
+                                              Subscription.expires_at <= before)
         return list(await self.session.scalars(query))
 
     # --- referrals --------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +14,13 @@ from kilat.platform.errors import BadRequest, Conflict, NotFound, ServiceUnavail
 from kilat.platform.models import utcnow
 from kilat.services.payment import events, ledger
 from kilat.services.payment.context import PaymentContext
-from kilat.services.payment.domain import PLANS, Plan, SubscriptionStatus, subscription_entry
+from kilat.services.payment.domain import (
+    PLANS,
+    Plan,
+    SubscriptionStatus,
+    subscription_entry,
+    subscription_renewal_entry,
+)
 from kilat.services.payment.models import Subscription
 from kilat.services.payment.provider import (
     CardDeclined,
@@ -29,6 +35,8 @@ from kilat.services.payment.service import PaymentDeclined
 log = structlog.get_logger(__name__)
 
 NO_ACTIVE = "no active subscription"
+# the processor unreachable at renewal: keep trying this long after the period ended, then expire
+RENEWAL_GRACE = timedelta(days=3)
 
 
 def plan_named(name: str) -> Plan:
@@ -66,6 +74,83 @@ class Subscriptions:
             await self._refund_quietly(intent, subscription_id)
             await self._fail(subscription_id, "subscription could not be recorded")
             raise
+
+    async def renew(self, subscription_id: uuid.UUID, now: datetime) -> bool:
+        """Charge the next period of an auto-renewing subscription whose period has ended (or
+        ends within the sweep's lead) and extend it from the old end; a declined card ends it.
+
+        The charge's idempotency key names the period, so two instances (or a retry after a
+        crash between charge and commit) charge once and extend once.
+        """
+        async with self.database.session(write=False) as session:
+            subscription = await Repository(session).get(Subscription, subscription_id)
+        if (subscription is None or subscription.status != SubscriptionStatus.ACTIVE
+                or not subscription.auto_renew):
+            return False
+        period_end = subscription.expires_at
+        plan = PLANS.get(subscription.plan)
+        if plan is None:
+            await self._end(subscription_id, period_end, "plan no longer offered", now)
+            return False
+        try:
+            intent = await self.ctx.provider.charge(
+                amount_cents=plan.price_cents, currency=subscription.currency,
+                payment_method=subscription.payment_method,
+                idempotency_key=f"subscription_renewal:{subscription_id}:{period_end.isoformat()}",
+                reference=str(subscription_id))
+        except CardDeclined as exc:
+            await self._end(subscription_id, period_end, f"renewal declined: {exc.decline_code}",
+                            now)
+            return False
+        except ProviderError as exc:
+            if now - period_end > RENEWAL_GRACE:
+                await self._end(subscription_id, period_end,
+                                f"renewal failed: payment provider unavailable ({exc})", now)
+            else:
+                log.warning("subscription renewal postponed", subscription_id=str(subscription_id),
+                            error=str(exc))
+            return False
+        return await self._extend(subscription_id, period_end, plan, intent)
+
+    async def _extend(self, subscription_id: uuid.UUID, period_end: datetime, plan: Plan,
+                      intent: PaymentIntent) -> bool:
+        async with self.database.session() as session:
+            repo = Repository(session)
+            subscription = await repo.get(Subscription, subscription_id, for_update=True)
+            if subscription.expires_at != period_end:
+                return False  # extended meanwhile, by this same charge (same idempotency key)
+            if subscription.status != SubscriptionStatus.ACTIVE:
+                ended = True  # cancelled or replaced while the charge ran
+            else:
+                ended = False
+                subscription.started_at, subscription.expires_at = plan.window(period_end)
+                subscription.price_cents = plan.price_cents
+                subscription.discount_percent = plan.discount_percent
+                subscription.provider_payment_id = intent.id
+                await ledger.post(repo, subscription_renewal_entry(
+                    subscription.id, subscription.user_id, plan.price_cents, period_end),
+                    subscription.currency)
+                await session.flush()
+                await events.subscription_changed(session, subscription, renewed=True)
+        if ended:
+            await self._refund_quietly(intent, subscription_id)
+        return not ended
+
+    async def _end(self, subscription_id: uuid.UUID, period_end: datetime, reason: str,
+                   now: datetime) -> None:
+        """No renewal: expire now if the period is over, else stop renewing and let the expiry
+        job end it when the paid period is over."""
+        async with self.database.session() as session:
+            subscription = await Repository(session).get(Subscription, subscription_id,
+                                                         for_update=True)
+            if (subscription.status != SubscriptionStatus.ACTIVE
+                    or subscription.expires_at != period_end):
+                return
+            subscription.failure_reason = reason
+            if period_end > now:
+                subscription.auto_renew = False
+                return
+            await expire(session, subscription)
 
     async def _reserve(self, user_id: uuid.UUID, plan: Plan, card: str | None) -> uuid.UUID:
         try:
@@ -158,8 +243,21 @@ async def expire(session: AsyncSession, subscription: Subscription) -> None:
 
 
 async def expire_due(session: AsyncSession, now: datetime) -> int:
-    """The expiry job: active subscriptions past their end become ``expired``."""
+    """The expiry job: active subscriptions past their end that do not renew become ``expired``
+    (an auto-renewing one ends only when its renewal fails, see ``Subscriptions.renew``)."""
     due = await Repository(session).subscriptions_to_expire(now)
     for subscription in due:
         await expire(session, subscription)
     return len(due)
+
+
+async def renew_due(ctx: PaymentContext, now: datetime, lead: timedelta = timedelta(0)) -> int:
+    """The renewal job: charge every auto-renewing subscription ending before ``now + lead``
+    (the lead lets a sweep renew before the end, so the discount never lapses)."""
+    async with ctx.database.session(write=False) as session:
+        due = await Repository(session).subscriptions_to_renew(now + lead)
+    subscriptions = Subscriptions(ctx)
+    renewed = 0
+    for subscription_id in due:
+        renewed += await subscriptions.renew(subscription_id, now)
+    return renewed
