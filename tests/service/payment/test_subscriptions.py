@@ -197,3 +197,22 @@ async def test_expiry_job_expires_subscriptions_and_the_discount_stops(world):
     payment = (await world.pay(owner, await world.book(owner))).json()["data"]
     assert payment["subscription_discount_cents"] == 0
     assert (await subscribe(world, owner, "basic")).status_code == 201
+
+
+async def test_a_plan_cancelled_while_its_renewal_is_charged_gets_the_charge_back(world, monkeypatch):
+    owner = world.person("owner")
+    await subscribe(world, owner, "basic")
+    first_end = (await stored_subscription(world)).expires_at
+    provider, charge = world.ctx.provider, world.ctx.provider.charge
+
+    async def cancelled_meanwhile(**request):
+        intent = await charge(**request)
+        response = await world.client.post("/api/v1/subscriptions/me/cancel", headers=owner.headers)
+        assert response.status_code == 200
+        return intent
+
+    monkeypatch.setattr(provider, "charge", cancelled_meanwhile)
+    await sweep(world.ctx, now=first_end - timedelta(seconds=10))
+    renewal = (await charges(world))[-1]
+    assert renewal.amount_received_cents == renewal.amount_refunded_cents == 1990
+    assert (await stored_subscription(world)).status == "cancelled"
