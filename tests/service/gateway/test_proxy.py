@@ -2,6 +2,7 @@
 
 import asyncio
 import gzip
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -22,12 +23,18 @@ async def upstream():
         yield app, url
 
 
-@pytest.fixture
-async def gateway(tmp_path, upstream):
-    _, url = upstream
-    app = gateway_over(gateway_settings(tmp_path, proxy_timeout_seconds=0.3),
+@asynccontextmanager
+async def gateway_client(tmp_path, url: str, timeout: float):
+    app = gateway_over(gateway_settings(tmp_path, proxy_timeout_seconds=timeout),
                        {"booking": url, "tracking": url})
     async with serving(app) as gateway_url, httpx.AsyncClient(base_url=gateway_url) as client:
+        yield client
+
+
+@pytest.fixture
+async def gateway(tmp_path, upstream):
+    # generous: 200 requests at once must not time out on a loaded CI machine
+    async with gateway_client(tmp_path, upstream[1], timeout=10.0) as client:
         yield client
 
 
@@ -86,8 +93,9 @@ async def test_large_request_body_is_streamed_through(gateway):
     assert len(response.json()["body"]) == len(body)
 
 
-async def test_slow_service_is_504(gateway):
-    response = await gateway.get("/api/v1/tracking/slow")
+async def test_slow_service_is_504(tmp_path, upstream):
+    async with gateway_client(tmp_path, upstream[1], timeout=0.3) as gateway:  # slow takes 0.6 s
+        response = await gateway.get("/api/v1/tracking/slow")
     assert response.status_code == 504
     assert response.json() == {"success": False, "error": "gateway timeout",
                                "detail": "tracking did not answer in time"}
