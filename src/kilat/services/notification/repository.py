@@ -7,8 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.platform.models import utcnow
 from kilat.services.notification.domain import DeliveryStatus
 from kilat.services.notification.models import (
     BookingRef,
@@ -71,10 +74,16 @@ class Repository:
 
     # notifications
 
-    async def has_notification(self, user_id: uuid.UUID, fact_key: str) -> bool:
-        found = await self.session.scalar(select(Notification.id).where(
-            Notification.user_id == user_id, Notification.fact_key == fact_key))
-        return found is not None
+    async def insert_notification_once(self, values: dict[str, Any]) -> bool:
+        """INSERT … ON CONFLICT (user_id, fact_key) DO NOTHING; True when the row was added."""
+        table = Notification.__table__
+        dialect = self.session.bind.dialect.name
+        build = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        now = utcnow()
+        statement = (build(table).values(created_at=now, updated_at=now, **values)
+                     .on_conflict_do_nothing(index_elements=["user_id", "fact_key"])
+                     .returning(table.c.id))
+        return (await self.session.execute(statement)).first() is not None
 
     async def notification(self, notification_id: uuid.UUID, *, lock: bool = False) -> Notification | None:
         query = select(Notification).where(Notification.id == notification_id)

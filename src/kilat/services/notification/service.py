@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilat.platform.auth import Principal
@@ -45,46 +44,43 @@ class NotificationService:
         self.wake = wake
 
     async def notify(self, notice: Notice, *, event_type: str, event_id: uuid.UUID | None,
-                     now: datetime) -> Notification | None:
-        """Store the in-app notification and queue its channels; None if already notified."""
+                     now: datetime) -> uuid.UUID | None:
+        """Store the in-app notification and queue its channels; returns its id, or None if
+        this fact was already notified (a repeat under another event id, or another instance)."""
         if notice.fact_key is None:
             notice = replace(notice, fact_key=f"{event_type}:event:{event_id}")
-        if await self.repo.has_notification(notice.user_id, notice.fact_key):
-            return None
         contact = await self.repo.contact(notice.user_id)
         preference = await self.repo.preference(notice.user_id)
         locale = resolve_locale(contact.locale if contact else self.settings.default_locale)
         context = await self._context(notice, contact, locale)
-        notification = await self._store(notice, event_type, event_id, locale, context)
-        if notification is None:
-            return None
+        notification_id = uuid.uuid4()
         quiet_end = self._quiet_end(preference, contact, now)
-        statuses = [self._queue(notification, notice, channel, address, locale, context, now,
-                                quiet_end).status
-                    for channel, address in self._channels(notice, contact, preference)]
-        notification.status = domain.aggregate_status(statuses).value
-        if statuses:
+        deliveries = [self._delivery(notification_id, notice, channel, address, locale, context,
+                                     now, quiet_end)
+                      for channel, address in self._channels(notice, contact, preference)]
+        status = domain.aggregate_status(d.status for d in deliveries).value
+        if not await self._store(notification_id, notice, event_type, event_id, locale, context,
+                                 status):
+            return None
+        self.session.add_all(deliveries)
+        if deliveries:
             wake_after_commit(self.session, self.wake)
-        return notification
+        return notification_id
 
-    async def _store(self, notice: Notice, event_type: str, event_id: uuid.UUID | None,
-                     locale: str, context: dict[str, Any]) -> Notification | None:
+    async def _store(self, notification_id: uuid.UUID, notice: Notice, event_type: str,
+                     event_id: uuid.UUID | None, locale: str, context: dict[str, Any],
+                     status: str) -> bool:
+        """Insert the notification unless one exists for (user, fact): one statement, no
+        lookup or savepoint first; False when it existed."""
         shown = render(notice.template, locale, IN_APP, context)
-        notification = Notification(
-            user_id=notice.user_id, booking_id=notice.booking_id, event_type=event_type,
-            event_id=event_id, fact_key=notice.fact_key[:200], title=shown.title[:255],
-            body=shown.body, locale=locale, status=domain.NotificationStatus.PENDING.value,
-            is_read=False, channels_sent=[], channels_failed=[],
-            metadata_={"template": notice.template,
-                       "context": {k: v for k, v in context.items() if k not in SECRET_CONTEXT}},
-        )
-        try:
-            async with self.session.begin_nested():
-                self.session.add(notification)
-                await self.session.flush()
-        except IntegrityError:
-            return None  # the same fact arrived under another event id, concurrently
-        return notification
+        return await self.repo.insert_notification_once({
+            "id": notification_id, "user_id": notice.user_id, "booking_id": notice.booking_id,
+            "event_type": event_type, "event_id": event_id, "fact_key": notice.fact_key[:200],
+            "title": shown.title[:255], "body": shown.body, "locale": locale, "status": status,
+            "is_read": False, "channels_sent": [], "channels_failed": [],
+            "metadata": {"template": notice.template,
+                         "context": {k: v for k, v in context.items() if k not in SECRET_CONTEXT}},
+        })
 
     def _channels(self, notice: Notice, contact: Contact | None,
                   preference: Preference | None) -> list[tuple[Channel, str]]:
@@ -107,20 +103,18 @@ class NotificationService:
         return domain.quiet_hours_end(now, preference.quiet_hours_start,
                                       preference.quiet_hours_end, zone)
 
-    def _queue(self, notification: Notification, notice: Notice, channel: Channel, address: str,
-               locale: str, context: dict[str, Any], now: datetime,
-               quiet_end: datetime | None) -> Delivery:
+    def _delivery(self, notification_id: uuid.UUID, notice: Notice, channel: Channel,
+                  address: str, locale: str, context: dict[str, Any], now: datetime,
+                  quiet_end: datetime | None) -> Delivery:
         text = render(notice.template, locale, channel, context)
         deferred = quiet_end if channel in domain.DEFERRABLE else None
-        delivery = Delivery(
-            notification_id=notification.id, user_id=notification.user_id, channel=channel.value,
+        return Delivery(
+            notification_id=notification_id, user_id=notice.user_id, channel=channel.value,
             address=address, subject=text.title[:255], body=text.body, sensitive=notice.sensitive,
             status=(DeliveryStatus.DEFERRED if deferred else DeliveryStatus.PENDING).value,
             attempts=0, max_retries=self.settings.max_retries,
             next_attempt_at=deferred or now, deferred_until=deferred,
         )
-        self.session.add(delivery)
-        return delivery
 
     async def _context(self, notice: Notice, contact: Contact | None, locale: str) -> dict[str, Any]:
         context = dict(notice.context)
