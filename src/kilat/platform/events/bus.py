@@ -56,7 +56,7 @@ def retry_delay(attempt: int, base_seconds: float,
 
 
 # events of different subjects a consumer applies at once (events of one subject: one at a time)
-DEFAULT_LANES = 16
+DEFAULT_LANES = 8
 
 T = TypeVar("T")
 
