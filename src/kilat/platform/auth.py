@@ -121,8 +121,9 @@ class TokenVerifier:
 
     Access tokens are verified once and then remembered until their ``exp``: a runner pings every
     few seconds with the same token, and checking an Ed25519 signature costs more than the rest of
-    the ping. Access tokens are stateless (nothing revokes one before it expires), so a remembered
-    token is accepted exactly when a fresh check would accept it.
+    the ping. The one thing that ends a token early is a ban: ``revoke`` makes every token of the
+    user fail until the moment no token issued before the ban can still be valid
+    (``kilat.platform.revocations`` spreads bans to every process).
     """
 
     def __init__(self, public_key: Ed25519PublicKey, *, issuer: str,
@@ -131,6 +132,20 @@ class TokenVerifier:
         self.issuer = issuer
         self._remembered = remembered
         self._known: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._revoked: dict[uuid.UUID, float] = {}
+
+    def revoke(self, user_id: uuid.UUID, until: float) -> None:
+        """Refuse every access token of ``user_id`` until ``until`` (epoch seconds)."""
+        self._revoked[user_id] = max(until, self._revoked.get(user_id, 0.0))
+
+    def is_revoked(self, user_id: uuid.UUID, now: float | None = None) -> bool:
+        until = self._revoked.get(user_id)
+        if until is None:
+            return False
+        if until > (now if now is not None else time.time()):
+            return True
+        del self._revoked[user_id]  # every token issued before the ban has expired by now
+        return False
 
     def decode(self, token: str, token_type: str) -> dict[str, Any]:
         try:
@@ -145,6 +160,12 @@ class TokenVerifier:
         return claims
 
     def principal(self, token: str) -> Principal:
+        principal = self._verified(token)
+        if self._revoked and self.is_revoked(principal.user_id):
+            raise Unauthorized("invalid or expired token", "the account is banned")
+        return principal
+
+    def _verified(self, token: str) -> Principal:
         known = self._known.get(token)
         if known is not None and known[0] > time.time():
             return known[1]

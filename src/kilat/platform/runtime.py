@@ -14,6 +14,7 @@ import structlog
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import MetaData
 
+from kilat.platform import revocations
 from kilat.platform.auth import TokenIssuer, TokenVerifier
 from kilat.platform.db import Database, ensure_database, migrate
 from kilat.platform.events.bus import EventBus
@@ -120,6 +121,7 @@ class ServiceRuntime:
         if prepare:
             await self.prepare_database()
         self._relay_task = self.spawn(self.relay.run(), "outbox-relay")
+        await revocations.follow(self.infra)
         for hook in self.descriptor.on_start:
             await hook(self)
         if self.descriptor.handlers is not None:

@@ -76,8 +76,9 @@ async def test_banned_user_cannot_log_in_refresh_or_use_their_profile(identity):
     assert login_attempt.json()["error"] == "account is banned"
     refresh = await client.post("/api/v1/auth/refresh", json={"refresh_token": victim["refresh_token"]})
     assert refresh.status_code == 401
+    # the access token issued before the ban is refused at once, not when it expires
     profile = await client.get("/api/v1/auth/profile", headers=bearer(victim["access_token"]))
-    assert profile.status_code == 403
+    assert profile.status_code == 401 and profile.json()["detail"] == "the account is banned"
     shown = await client.get(f"/api/v1/admin/users/{user_id}", headers=bearer(admin["access_token"]))
     assert shown.json()["data"]["is_banned"] is True
     [event] = await recorded_events(runtime, "identity.user_banned")
@@ -148,3 +149,36 @@ async def test_create_admin_creates_a_verified_admin(identity):
                                            passwords=runtime.state["authority"].passwords)
     assert (admin.role, admin.full_name, admin.is_verified) == ("admin", "Administrator", True)
     assert (await login(client, email))["user"]["role"] == "admin"
+
+
+async def test_a_ban_stops_the_users_tokens_in_every_service_at_once_and_after_a_restart(tmp_path):
+    from contextlib import AsyncExitStack
+
+    from kilat.services.booking import descriptor as booking
+    from kilat.services.identity import descriptor as identity
+    from tests.support.harness import embedded_infra, running_service
+
+    async def both(stack: AsyncExitStack):
+        infra = await stack.enter_async_context(embedded_infra(tmp_path))
+        runtime, ids = await stack.enter_async_context(running_service(identity, infra))
+        _, bookings = await stack.enter_async_context(running_service(booking, infra))
+        return runtime, ids, bookings
+
+    async with AsyncExitStack() as stack:
+        runtime, ids, bookings = await both(stack)
+        admin = await make_admin(runtime, ids)
+        victim, bystander = await register(ids), await register(ids)
+        listed = await bookings.get("/api/v1/bookings", headers=bearer(victim["access_token"]))
+        assert listed.status_code == 200  # the token is remembered by booking's verifier
+        await ids.post(f"/api/v1/admin/users/{victim['user']['id']}/ban",
+                       headers=bearer(admin["access_token"]))
+        refused = await bookings.get("/api/v1/bookings", headers=bearer(victim["access_token"]))
+        assert refused.status_code == 401 and refused.json()["detail"] == "the account is banned"
+        still = await bookings.get("/api/v1/bookings", headers=bearer(bystander["access_token"]))
+        assert still.status_code == 200
+    async with AsyncExitStack() as stack:  # a restart: bans were only in memory
+        _, _, bookings = await both(stack)
+        again = await bookings.get("/api/v1/bookings", headers=bearer(victim["access_token"]))
+        assert again.status_code == 401
+        assert (await bookings.get("/api/v1/bookings",
+                                   headers=bearer(bystander["access_token"]))).status_code == 200

@@ -69,3 +69,22 @@ def test_the_memory_is_bounded(keys):
     for token in tokens:
         verifier.principal(token)
     assert list(verifier._known) == tokens[-3:]
+
+
+def test_a_revoked_user_is_refused_even_with_a_remembered_token_until_the_revocation_ends(keys):
+    issuer, verifier = keys
+    banned, other = uuid.uuid4(), uuid.uuid4()
+    token = issuer.access_token(banned, "b@example.com", "runner")
+    fine = issuer.access_token(other, "o@example.com", "runner")
+    assert verifier.principal(token).user_id == banned  # remembered from here on
+    verifier.revoke(banned, until=time.time() + 60)
+    with pytest.raises(Unauthorized) as refused:
+        verifier.principal(token)
+    assert refused.value.detail == "the account is banned"
+    with pytest.raises(Unauthorized):
+        verifier.principal(issuer.access_token(banned, "b@example.com", "runner"))
+    assert verifier.principal(fine).user_id == other
+    verifier.revoke(banned, until=time.time() + 5)  # a shorter revocation never shortens one
+    assert verifier.is_revoked(banned, now=time.time() + 30)
+    assert not verifier.is_revoked(banned, now=time.time() + 61)  # over: tokens have expired
+    assert verifier.principal(issuer.access_token(banned, "b@example.com", "runner"))

@@ -39,6 +39,12 @@ class Users(Repository):
     async def get(self, user_id: uuid.UUID) -> User | None:
         return await self.session.get(User, user_id)
 
+    async def banned_since(self, since: datetime) -> list[tuple[uuid.UUID, datetime]]:
+        rows = await self.session.execute(
+            select(User.id, User.banned_at).where(User.is_banned.is_(True),
+                                                   User.banned_at > since))
+        return [(row.id, row.banned_at) for row in rows]
+
     async def by_email(self, email: str) -> User | None:
         return await self.session.scalar(select(User).where(User.email == email))
 

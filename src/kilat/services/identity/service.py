@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -260,19 +260,27 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     return user
 
 
-async def ban_user(session: AsyncSession, admin: Principal, user_id: uuid.UUID, reason: str | None) -> None:
-    """Ban a non-admin account and end its sessions; banning twice changes nothing."""
+async def ban_user(session: AsyncSession, admin: Principal, user_id: uuid.UUID,
+                   reason: str | None) -> bool:
+    """Ban a non-admin account and end its sessions; banning twice changes nothing (False).
+    The caller announces the ban once it has committed, so access tokens stop at once."""
     user = await get_user(session, user_id)
     if user.role == Role.ADMIN:
         raise Forbidden("cannot ban an admin", "admins, yourself included, cannot be banned")
     if user.is_banned:
-        return
+        return False
     now = utcnow()
     user.is_banned = True
     user.banned_at = now
     await session.flush()
     await RefreshTokens(session).revoke_all_of(user.id, now)
     await events.user_banned(session, user, banned_by=admin.user_id, reason=reason)
+    return True
+
+
+async def recent_bans(session: AsyncSession, since: datetime) -> list[tuple[uuid.UUID, datetime]]:
+    """Users banned after ``since``: their access tokens may still be unexpired."""
+    return await Users(session).banned_since(since)
 
 
 async def user_stats(session: AsyncSession) -> dict:
