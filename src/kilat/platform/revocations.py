@@ -62,9 +62,10 @@ def announce_after_commit(session: AsyncSession, infra: Infrastructure, user_id:
 
 async def follow(infra: Infrastructure) -> None:
     """Hear bans from other processes and load those still in force (once per process)."""
-    if infra.extras.get(FOLLOWING):
+    followed = infra.extras.setdefault(FOLLOWING, set())
+    if (id(infra.bus), id(infra.verifier)) in followed:
         return
-    infra.extras[FOLLOWING] = True
+    followed.add((id(infra.bus), id(infra.verifier)))
 
     async def revoked(payload: dict) -> None:
         infra.verifier.revoke(uuid.UUID(str(payload["user_id"])), float(payload["until"]))
