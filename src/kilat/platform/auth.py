@@ -7,6 +7,7 @@ import hashlib
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -133,10 +134,14 @@ class TokenVerifier:
         self._remembered = remembered
         self._known: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
         self._revoked: dict[uuid.UUID, float] = {}
+        # called with the user id of every revocation (tracking closes the user's open sockets)
+        self.revocation_listeners: list[Callable[[uuid.UUID], None]] = []
 
     def revoke(self, user_id: uuid.UUID, until: float) -> None:
         """Refuse every access token of ``user_id`` until ``until`` (epoch seconds)."""
         self._revoked[user_id] = max(until, self._revoked.get(user_id, 0.0))
+        for listener in tuple(self.revocation_listeners):
+            listener(user_id)
 
     def is_revoked(self, user_id: uuid.UUID, now: float | None = None) -> bool:
         until = self._revoked.get(user_id)

@@ -214,6 +214,25 @@ async def test_a_declined_runners_socket_is_closed(infra):
             assert (await next_frame(owner, "status"))["end_reason"] == "declined"
 
 
+async def test_a_banned_users_open_socket_is_closed_and_the_others_stay(infra):
+    from kilat.platform.revocations import announce
+
+    async with running_service(descriptor, infra) as (runtime, _client), serve(runtime) as base:
+        trip = await accepted_trip(runtime, infra)
+        async with socket_for(base, trip.booking_id, token=trip.token("runner")) as runner, \
+                socket_for(base, trip.booking_id, token=trip.token("owner")) as owner:
+            await announce(infra, trip.runner_id)  # what identity does once a ban commits
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    await asyncio.wait_for(runner.recv(), 2)
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4401, "account banned")
+            lat, lng, at = path(1)[0]
+            await runtime.bus.publish_fast(PINGS, trip.ping(lat, lng, at))
+            assert (await next_frame(owner, "location_update"))["latitude"] == lat
+        status, _ = await refused(base, trip.booking_id, token=trip.token("runner"))
+        assert status == 401
+
+
 async def test_a_share_link_opens_a_read_only_live_view_until_revoked(infra):
     async with running_service(descriptor, infra) as (runtime, client), serve(runtime) as base:
         trip = await accepted_trip(runtime, infra)

@@ -121,6 +121,16 @@ class Hub:
                 dismissed += 1
         return dismissed
 
+    def dismiss_user(self, user_id: uuid.UUID, code: int, reason: str) -> int:
+        """Close every socket of ``user_id`` in every room (a banned account)."""
+        dismissed = 0
+        for room in tuple(self._rooms.values()):
+            for connection in tuple(room):
+                if connection.viewer.user_id == user_id:
+                    connection.dismiss(code, reason)
+                    dismissed += 1
+        return dismissed
+
     def dismiss_stuck(self, started_before: float) -> int:
         """Drop sockets whose current send began before ``started_before`` (a reader gone quiet)."""
         stuck = [c for room in self._rooms.values() for c in room

@@ -20,6 +20,7 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -156,6 +157,7 @@ class LiveTracking:
         await self.trips.preload()
         await self.runtime.bus.subscribe_fast(PINGS, self.on_ping)
         await self.runtime.bus.subscribe_fast(FRAMES, self.on_frame)
+        self.runtime.verifier.revocation_listeners.append(self._close_sockets_of)
         self._running = True
         self.runtime.spawn(self._consume_pings(), "ping-consumer")
         self.runtime.spawn(self.writer.run(), "waypoint-writer")
@@ -165,9 +167,15 @@ class LiveTracking:
 
     async def stop(self) -> None:
         self._running = False
+        with suppress(ValueError):
+            self.runtime.verifier.revocation_listeners.remove(self._close_sockets_of)
         self.hub.close_all()
         await self.drain_pings()
         await self.writer.flush()
+
+    def _close_sockets_of(self, user_id: uuid.UUID) -> None:
+        """A banned account's open sockets close at once (new ones are refused at the upgrade)."""
+        self.hub.dismiss_user(user_id, CLOSE_REVOKED, "account banned")
 
     # --- pings ---------------------------------------------------------------------------------
 
