@@ -20,6 +20,15 @@ EARTH_RADIUS_KM = 6371.0
 LatLng = tuple[float, float]
 
 
+def is_possible_position(latitude: float, longitude: float) -> bool:
+    """Inside the globe and not the (0, 0) fix that broken receivers report."""
+    if not (math.isfinite(latitude) and math.isfinite(longitude)):
+        return False
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return False
+    return not (latitude == 0 and longitude == 0)
+
+
 def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     """Great-circle distance on a sphere of radius 6371 km."""
     phi1, phi2 = math.radians(lat1), math.radians(lat2)

@@ -415,16 +415,19 @@ local function place(member, a, lat, lon)
     redis.call('ZREM', KEYS[1], member)
   end
 end
+local function put(member, a, lat, lon, seen, x)
+  local raw = record(a, lat, lon, seen, x)
+  redis.call('HSET', KEYS[4], member, raw)
+  place(member, a, lat, lon)
+  redis.call('ZADD', KEYS[3], seen, member)
+  redis.call('ZREM', KEYS[5], member)
+  return raw
+end
 """
 
 # ARGV: member, availability, lat, lon, seen, attributes
 _ADD = _PARSE + """
-local raw = record(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
-redis.call('HSET', KEYS[4], ARGV[1], raw)
-place(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
-redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
-redis.call('ZREM', KEYS[5], ARGV[1])
-return raw
+return put(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 """
 
 # ARGV: as _ADD, then stale_after
@@ -433,12 +436,7 @@ local present = redis.call('HGET', KEYS[4], ARGV[1])
 if present then return present end
 local removed = redis.call('ZSCORE', KEYS[5], ARGV[1])
 if removed and tonumber(ARGV[5]) - tonumber(removed) < tonumber(ARGV[7]) then return false end
-local raw = record(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
-redis.call('HSET', KEYS[4], ARGV[1], raw)
-place(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
-redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
-redis.call('ZREM', KEYS[5], ARGV[1])
-return raw
+return put(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 """
 
 # ARGV: member, lat, lon, seen, expected seen ('' for any)

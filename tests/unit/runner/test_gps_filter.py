@@ -4,12 +4,12 @@ import math
 
 import pytest
 
+from kilat.platform.geo import is_possible_position
 from kilat.services.runner.domain import (
     Fix,
     GpsPolicy,
     Ping,
     PingVerdict,
-    is_possible_position,
     judge_ping,
 )
 

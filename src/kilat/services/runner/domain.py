@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from kilat.platform.geo import haversine_km
+from kilat.platform.geo import haversine_km, is_possible_position
 
 
 class VehicleType(StrEnum):
@@ -139,15 +138,6 @@ def is_eligible(runner: RunnerRecord, needs: PetNeeds) -> bool:
 
 
 # --- GPS filtering --------------------------------------------------------------------------------
-
-
-def is_possible_position(latitude: float, longitude: float) -> bool:
-    """Inside the globe and not the (0, 0) fix that broken receivers report."""
-    if not (math.isfinite(latitude) and math.isfinite(longitude)):
-        return False
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        return False
-    return not (latitude == 0 and longitude == 0)
 
 
 class PingVerdict(StrEnum):

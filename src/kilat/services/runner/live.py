@@ -21,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kilat.platform.errors import BadRequest, not_found
+from kilat.platform.geo import is_possible_position
 from kilat.platform.geoindex import (
     Availability,
     LivePosition,
@@ -36,7 +37,6 @@ from kilat.services.runner.domain import (
     Ping,
     PingVerdict,
     SessionStatus,
-    is_possible_position,
     judge_ping,
 )
 from kilat.services.runner.repository import Candidate, RunnerRepository

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from kilat.platform.geo import haversine_km, path_length_km
+from kilat.platform.geo import haversine_km, is_possible_position, path_length_km
 
 # --- trips ---------------------------------------------------------------------------------------
 
@@ -157,15 +157,6 @@ class FixVerdict(StrEnum):
 
 
 MIN_INTERVAL_SECONDS = 1.0
-
-
-def is_possible_position(latitude: float, longitude: float) -> bool:
-    """Inside the globe and not the (0, 0) fix that broken receivers report."""
-    if not (math.isfinite(latitude) and math.isfinite(longitude)):
-        return False
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        return False
-    return not (latitude == 0 and longitude == 0)
 
 
 def _in_range(value: float | None, low: float, high: float) -> bool:

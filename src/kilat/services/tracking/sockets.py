@@ -13,10 +13,11 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocket
 
 from kilat.platform.errors import BadRequest, Forbidden, KilatError, Unauthorized
+from kilat.platform.geo import is_possible_position
 from kilat.platform.http import error_response
 from kilat.platform.models import utcnow
 from kilat.services.tracking import frames, service
-from kilat.services.tracking.domain import Fix, FrameBudget, is_possible_position, may_send_location
+from kilat.services.tracking.domain import Fix, FrameBudget, may_send_location
 from kilat.services.tracking.hub import Connection, Viewer, close_quietly
 from kilat.services.tracking.live import CLOSE_REVOKED, LiveTracking, live_of
 from kilat.services.tracking.schemas import LocationIn
