@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,8 @@ from typing import TypeVar
 import httpx
 
 from kilat.services import SERVICES
-from tests.support.harness import NATS_URL, POSTGRES_URL, REDIS_URL, delete_stream
+from kilat.bench.platform import free_ports
+from tests.support.harness import NATS_URL, POSTGRES_URL, REDIS_URL, delete_stream, free_port
 
 T = TypeVar("T")
 
@@ -39,24 +39,6 @@ BASE_ENV = {
     "KILAT_NOTIFICATION_WORKER_POLL_SECONDS": "0.2",
 }
 START_TIMEOUT_SECONDS = 120.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct free ports (held open together, so none is handed out twice)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def wait_until(probe: Callable[[], T], *, timeout: float = 20.0, interval: float = 0.1,

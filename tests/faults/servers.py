@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.platform import free_port
-from tests.support.harness import IN_CI
+from tests.support.harness import IN_CI, free_port
 
 
 def _missing(what: str) -> None:

@@ -17,9 +17,10 @@ import httpx
 
 from kilat.platform.db import drop_database
 from tests.e2e import journey as j
-from tests.e2e.platform import Platform, free_port, wait_until
+from tests.e2e.platform import Platform, wait_until
 from tests.faults import checks
 from tests.faults.conftest import FaultRig
+from tests.support.harness import free_port
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kilat.bench.platform import free_ports
 from kilat.platform.infra import build_infrastructure
 from kilat.platform.runtime import Infrastructure, ServiceDescriptor, ServiceRuntime, create_service_app
 from kilat.platform.settings import Settings
@@ -20,6 +22,26 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("KILAT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("KILAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 NATS_URL = os.environ.get("KILAT_TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+
+async def wait_for(predicate, timeout: float = 5.0, interval: float = 0.02):
+    """Poll a plain or async predicate until it is truthy and return its value; fail after
+    ``timeout`` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (a test server binds it next)."""
+    return free_ports(1)[0]
 
 
 def _reachable(host: str, port: int) -> bool:

@@ -11,7 +11,7 @@ import pytest
 
 from kilat.platform.events.nats import NatsBus
 from kilat.platform.runtime import Infrastructure
-from tests.support.harness import NATS_URL, running_service
+from tests.support.harness import NATS_URL, free_port, running_service
 from tests.support.notes import descriptor
 
 NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
@@ -39,12 +39,6 @@ async def notes_on_nats(infra, bus: NatsBus, database_url: str | None = None):
                                  issuer=infra.issuer)
     async with running_service(descriptor, distributed, database_url=database_url) as running:
         yield running
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class PrivateNats:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass, field
 
@@ -11,7 +10,7 @@ from sqlalchemy import MetaData, select
 
 from kilat.platform.events.tables import event_tables
 from kilat.platform.runtime import Infrastructure
-from tests.support.harness import auth_headers
+from tests.support.harness import auth_headers, wait_for
 
 # spec §3.3 test vectors
 VECTOR_PICKUP = (3.1590, 101.7123)
@@ -117,12 +116,3 @@ async def outbox_events(runtime, event_type: str | None = None,
             and (booking_id is None or p["data"].get("booking_id") == booking_id)]
 
 
-async def wait_for(predicate, timeout: float = 5.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await predicate()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)

@@ -7,20 +7,7 @@ from dataclasses import dataclass, field
 
 from kilat.platform.events import Event, new_event
 from kilat.platform.events.bus import Delivery
-
-
-async def wait_for(predicate, timeout: float = 5.0, interval: float = 0.01):
-    """Poll an async (or plain) predicate until it is truthy; fail after ``timeout`` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(interval)
+from tests.support.harness import wait_for
 
 
 def make_event(type: str = "note.created", **data) -> Event:

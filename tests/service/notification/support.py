@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,27 +19,9 @@ from kilat.platform.events import Event
 from kilat.platform.runtime import Infrastructure
 from kilat.services.notification import SETTINGS_KEY, descriptor
 from kilat.services.notification.settings import NotificationSettings
-from tests.support.harness import auth_headers, running_service
+from tests.support.harness import auth_headers, free_port, running_service, wait_for
 
 FAST = {"retry_base_seconds": 0.05, "retry_max_seconds": 0.2, "worker_poll_seconds": 0.05}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-async def wait_for(predicate, timeout: float = 5.0):
-    """Poll an async predicate until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await predicate()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 @asynccontextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +20,7 @@ from kilat.platform.runtime import Infrastructure, ServiceRuntime
 from kilat.services.payment import descriptor
 from kilat.services.payment.context import SETTINGS_EXTRA, PaymentContext
 from kilat.services.payment.settings import PaymentSettings
-from tests.support.harness import auth_headers, running_service
+from tests.support.harness import auth_headers, running_service, wait_for
 
 FAST_SETTINGS = dict(worker_poll_seconds=0.05, cash_out_rail_delay_seconds=0.2,
                      booking_lookup_wait_seconds=0.3, sweep_interval_seconds=3600,
@@ -30,17 +29,6 @@ FAST_SETTINGS = dict(worker_poll_seconds=0.05, cash_out_rail_delay_seconds=0.2,
 
 def fast_settings(**overrides) -> PaymentSettings:
     return PaymentSettings(**(FAST_SETTINGS | overrides))
-
-
-async def wait_for(predicate, timeout: float = 5.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await predicate()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 def fake_booking_service(infra: Infrastructure, bookings: dict[str, dict]) -> FastAPI:

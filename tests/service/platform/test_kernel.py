@@ -7,20 +7,9 @@ from sqlalchemy import MetaData, select
 
 from kilat.platform.events.admin import replay
 from kilat.platform.events.tables import event_tables
-from tests.support.harness import auth_headers, running_service
+from tests.support.harness import auth_headers, running_service, wait_for
 from tests.support.notes import descriptor
 from tests.support.notes.handlers import ATTEMPTS
-
-
-async def wait_for(predicate, timeout: float = 5.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await predicate()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 async def test_create_returns_enveloped_201_with_request_id_and_security_headers(infra):

@@ -15,16 +15,7 @@ from tests.service.review.support import (
     review,
     review_service,
 )
-from tests.support.harness import auth_headers
-
-
-async def wait_for(predicate, timeout: float = 5.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not (result := await predicate()):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
-    return result
+from tests.support.harness import auth_headers, wait_for
 
 
 async def test_owner_reviews_the_runner_of_a_completed_booking_and_review_created_is_published(infra):

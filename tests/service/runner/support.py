@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -15,7 +14,7 @@ from kilat.platform.runtime import Infrastructure, ServiceRuntime
 from kilat.services.runner import descriptor
 from kilat.services.runner.live import LiveRunners, live_of
 from kilat.services.runner.settings import RunnerSettings
-from tests.support.harness import auth_headers, running_service
+from tests.support.harness import auth_headers, running_service, wait_for
 
 KLCC = (3.1579, 101.7116)
 PET_DOG = {"pet_type": "dog", "weight_kg": 18.5}  # needs a large crate holding 22.2 kg
@@ -44,17 +43,6 @@ def offset(origin: tuple[float, float], north_km: float = 0.0, east_km: float = 
 
     lat = origin[0] + north_km / 111.195
     return lat, origin[1] + east_km / (111.195 * math.cos(math.radians(origin[0])))
-
-
-async def wait_for(predicate, timeout: float = 5.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await predicate()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 @dataclass

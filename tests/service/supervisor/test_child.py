@@ -11,7 +11,7 @@ import pytest
 
 from kilat import supervisor
 from kilat.supervisor import Child
-from tests.e2e.platform import free_port
+from tests.support.harness import free_port
 
 CRASH = "import sys; sys.exit(3)"
 IGNORE_TERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"

@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from kilat.platform.events import Event
 from kilat.platform.events.bus import Delivery
 from kilat.platform.runtime import ServiceRuntime, create_service_app
-from tests.support.harness import auth_headers
+from tests.support.harness import auth_headers, wait_for
 
 # small, fast values for tests; production defaults are in TrackingSettings
 TEST_SETTINGS = {
@@ -98,17 +98,6 @@ async def deliver(runtime: ServiceRuntime, event: Event) -> None:
 async def settle() -> None:
     for _ in range(3):
         await asyncio.sleep(0)
-
-
-async def wait_for(predicate, timeout: float = 5.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await predicate()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 @asynccontextmanager

@@ -1,54 +1,33 @@
 import pytest
 
 from kilat.gateway.routes import ROUTES, is_exempt, resolve
+from kilat.platform.events.admin import dead_letter_router
+from kilat.services import SERVICES, load_descriptor
 
-EXPECTED = {
-    "/.well-known/jwks.json": "identity",
-    "/api/v1/auth": "identity",
-    "/api/v1/referrals": "identity",
-    "/api/v1/runners/apply": "identity",
-    "/api/v1/admin/users": "identity",
-    "/api/v1/admin/stats/users": "identity",
-    "/api/v1/bookings": "booking",
-    "/api/v1/pets": "booking",
-    "/api/v1/admin/bookings": "booking",
-    "/api/v1/admin/stats/bookings": "booking",
-    "/api/v1/payments": "payment",
-    "/api/v1/promos": "payment",
-    "/api/v1/subscriptions": "payment",
-    "/api/v1/payouts": "payment",
-    "/api/v1/admin/payments": "payment",
-    "/api/v1/admin/stats/payments": "payment",
-    "/api/v1/admin/promos": "payment",
-    "/api/v1/runners": "runner",
-    "/api/v1/petshops": "runner",
-    "/api/v1/tracking": "tracking",
-    "/api/v1/chat": "tracking",
-    "/ws/tracking": "tracking",
-    "/api/v1/notifications": "notification",
-    "/api/v1/admin/notifications": "notification",
-    "/api/v1/reviews": "review",
-    "/api/v1/admin/reviews": "review",
-    "/api/v1/admin/events/identity": "identity",
-    "/api/v1/admin/events/booking": "booking",
-    "/api/v1/admin/events/payment": "payment",
-    "/api/v1/admin/events/runner": "runner",
-    "/api/v1/admin/events/tracking": "tracking",
-    "/api/v1/admin/events/notification": "notification",
-    "/api/v1/admin/events/review": "review",
-}
+def service_paths(name: str) -> list[str]:
+    """Every HTTP and WebSocket path a service serves, its dead-letter admin routes included."""
+    descriptor = load_descriptor(name)
+    routers = [*descriptor.routers, dead_letter_router(name)]
+    return [route.path for router in routers for route in router.routes]
 
 
-def test_table_is_exactly_the_documented_routes():
-    assert ROUTES == EXPECTED
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_route_of_a_service_reaches_that_service(name):
+    assert {path: resolve(path) for path in service_paths(name)} == \
+        {path: name for path in service_paths(name)}
 
 
-@pytest.mark.parametrize(("prefix", "service"), EXPECTED.items())
+@pytest.mark.parametrize(("prefix", "service"), ROUTES.items())
+def test_every_prefix_leads_to_routes_its_service_serves(prefix, service):
+    assert any(path == prefix or path.startswith(f"{prefix}/") for path in service_paths(service))
+
+
+@pytest.mark.parametrize(("prefix", "service"), ROUTES.items())
 def test_bare_prefix_resolves_to_its_service(prefix, service):
     assert resolve(prefix) == service
 
 
-@pytest.mark.parametrize(("prefix", "service"), EXPECTED.items())
+@pytest.mark.parametrize(("prefix", "service"), ROUTES.items())
 def test_paths_below_a_prefix_resolve_to_its_service(prefix, service):
     assert resolve(f"{prefix}/") == service
     assert resolve(f"{prefix}/0b9c/actions/deep") == service
