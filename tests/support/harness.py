@@ -87,6 +87,22 @@ async def private_stream(label: str) -> AsyncIterator[tuple[str, str]]:
         await delete_stream(NATS_URL, stream)
 
 
+@asynccontextmanager
+async def private_nats_bus(label: str, **options):
+    """A started JetStream bus on a stream and subject prefix of this test only."""
+    from kilat.platform.events.nats import NatsBus
+
+    options = {"max_attempts": 3, "retry_base_seconds": 0.05, "fetch_timeout": 1.0,
+               "request_timeout": 2.0} | options
+    async with private_stream(label) as (stream, prefix):
+        bus = NatsBus(NATS_URL, stream=stream, subject_prefix=prefix, **options)
+        await bus.start()
+        try:
+            yield bus
+        finally:
+            await bus.close()
+
+
 async def delete_stream(nats_url: str, stream: str) -> None:
     """Remove a test's stream; a missing stream or an unreachable server is not an error."""
     import nats

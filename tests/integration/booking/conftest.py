@@ -1,13 +1,11 @@
 import pytest
 
-from kilat.platform.events.nats import NatsBus
 from kilat.platform.runtime import Infrastructure
 from kilat.services.booking import descriptor
 from tests.service.booking.support import People
 from tests.support.harness import (
-    NATS_URL,
     postgres_database_url,
-    private_stream,
+    private_nats_bus,
     require_postgres,
     running_service,
 )
@@ -15,15 +13,8 @@ from tests.support.harness import (
 
 @pytest.fixture
 async def nats_bus():
-    """A JetStream bus on a stream and subject prefix of this test only."""
-    async with private_stream("booking") as (stream, prefix):
-        bus = NatsBus(NATS_URL, stream=stream, subject_prefix=prefix, max_attempts=3,
-                      retry_base_seconds=0.05, fetch_timeout=1.0, request_timeout=2.0)
-        await bus.start()
-        try:
-            yield bus
-        finally:
-            await bus.close()
+    async with private_nats_bus("booking") as bus:
+        yield bus
 
 
 @pytest.fixture

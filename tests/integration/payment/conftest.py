@@ -1,28 +1,19 @@
 import pytest
 
-from kilat.platform.events.nats import NatsBus
 from kilat.platform.runtime import Infrastructure
 from tests.service.payment.support import payment_world
 from tests.support.harness import (
-    NATS_URL,
-    private_stream,
     embedded_infra,
     postgres_database_url,
+    private_nats_bus,
     require_postgres,
 )
 
 
 @pytest.fixture
 async def nats_bus():
-    """A JetStream bus on a stream and subject prefix of this test only."""
-    async with private_stream("payment") as (stream, prefix):
-        bus = NatsBus(NATS_URL, stream=stream, subject_prefix=prefix, max_attempts=5,
-                      retry_base_seconds=0.05, fetch_timeout=1.0, request_timeout=2.0)
-        await bus.start()
-        try:
-            yield bus
-        finally:
-            await bus.close()
+    async with private_nats_bus("payment", max_attempts=5) as bus:
+        yield bus
 
 
 @pytest.fixture
