@@ -133,25 +133,6 @@ async def test_a_booking_whose_event_is_in_flight_is_read_from_the_booking_servi
     assert response.json()["data"]["booking_number"] == world.bookings[booking]["booking_number"]
 
 
-async def test_booking_service_down_waits_for_the_event(world):
-    import asyncio
-
-    del world.infra.service_apps["booking"]
-    owner = world.person("owner")
-    booking = await world.book(owner, announce=False)
-
-    async def announce_later():
-        await asyncio.sleep(0.1)
-        await world.publish("booking.requested", {
-            "booking_id": booking, "owner_id": str(owner.user_id), "runner_id": None,
-            "status": "requested", "estimated_price_cents": 4423, "currency": "MYR"})
-
-    task = asyncio.create_task(announce_later())
-    response = await world.pay(owner, booking)
-    await task
-    assert response.status_code == 201
-
-
 async def test_booking_unknown_everywhere_with_booking_service_down_is_503(world):
     del world.infra.service_apps["booking"]
     owner = world.person("owner")
