@@ -27,6 +27,8 @@ from kilat.gateway.responses import send_error
 # connection before the service would, never the other way round
 PROXY_KEEPALIVE_SECONDS = 30.0
 
+RESENDABLE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
 log = structlog.get_logger(__name__)
 
 
@@ -74,7 +76,12 @@ class RemoteUpstream:
         self._connect_timeout = connect_timeout
 
     async def get(self, path: str, timeout: float) -> httpx.Response:
-        return await self._pool.client().get(f"{self.base_url}{path}", timeout=timeout)
+        client = self._pool.client()
+        try:
+            return await client.get(f"{self.base_url}{path}", timeout=timeout)
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            # a kept-alive connection the service had closed: a GET is safe to send again
+            return await client.get(f"{self.base_url}{path}", timeout=timeout)
 
     async def forward(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers, request_id = ensure_request_id(list(scope["headers"]))
@@ -101,8 +108,8 @@ class RemoteUpstream:
             for name, value in upstream_request_headers(scope["headers"],
                                                         client_ip=_client_ip(scope),
                                                         scheme=scope.get("scheme", "http")))
-        body = _body(receive) if _has_body(scope["headers"]) else None
         try:
+            body = await _request_body(scope, receive)
             response = await self._pool.session().request(
                 scope["method"], yarl.URL(url, encoded=True), headers=headers, data=body,
                 allow_redirects=False)
@@ -141,6 +148,17 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+async def _request_body(scope: Scope, receive: Receive) -> bytes | AsyncIterator[bytes] | None:
+    """The body to send on: streamed, except for an idempotent request, which aiohttp sends
+    again when a kept-alive connection turns out to be closed (RFC 9112 §9.3.1). That needs
+    the whole body at hand, and the gateway's body limit keeps it small."""
+    if not _has_body(scope["headers"]):
+        return None
+    if scope["method"] in RESENDABLE_METHODS:
+        return b"".join([chunk async for chunk in _body(receive)])
+    return _body(receive)
 
 
 def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:
