@@ -1,10 +1,12 @@
-"""HTTP kernel: envelope errors, request id, security headers, metrics, health endpoints."""
+"""HTTP kernel: envelope errors, request guard (body limits, last-resort 500), request id,
+security headers, metrics, health endpoints."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 import structlog
@@ -24,6 +26,7 @@ from kilat.platform.schemas import ErrorBody
 
 if TYPE_CHECKING:
     from kilat.platform.runtime import ServiceRuntime
+    from kilat.platform.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -54,11 +57,132 @@ def error_response(status: int, error: str, detail: str = "", headers=None) -> J
     )
 
 
-class KernelMiddleware:
-    """Request id, security headers and request metrics as one pure ASGI layer."""
+ErrorSender = Callable[[Scope, Receive, Send, int, str, str, dict[str, str] | None],
+                       Awaitable[None]]
 
-    def __init__(self, app: ASGIApp, service: str) -> None:
+
+async def send_envelope(scope: Scope, receive: Receive, send: Send, status: int, error: str,
+                        detail: str = "", headers: dict[str, str] | None = None) -> None:
+    await error_response(status, error, detail, headers)(scope, receive, send)
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLimit:
+    """The most bytes a request body may hold: ``upload`` for multipart forms, else ``default``."""
+
+    default: int
+    upload: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BodyLimit:
+        return cls(settings.max_body_bytes, settings.max_upload_bytes)
+
+    def of(self, headers: list[tuple[bytes, bytes]]) -> int:
+        content_type = _raw_header(headers, b"content-type") or b""
+        return self.upload if content_type[:19].lower() == b"multipart/form-data" else self.default
+
+
+class BodyTooLarge(Exception):
+    """Raised from ``receive`` once a body passes its limit; the guard answers 413."""
+
+
+class RequestGuard:
+    """A pure ASGI layer that keeps a bad request from costing memory or the connection.
+
+    A body over its ``BodyLimit`` is refused with 413 before it is read: at once when its
+    Content-Length says so, else as soon as the bytes streamed in pass the limit (reading stops
+    there). An unhandled exception answers 500. Both answers carry the envelope (through
+    ``answer``) and the exception never reaches the server, which would drop the keep-alive
+    connection without a ``Connection: close`` (uvicorn closes it after an ASGI exception).
+    """
+
+    def __init__(self, app: ASGIApp, limit: BodyLimit | None = None,
+                 answer: ErrorSender = send_envelope) -> None:
         self.app = app
+        self.limit = limit
+        self.answer = answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit.of(scope["headers"]) if self.limit is not None else None
+        if limit is not None and _declared_length(scope["headers"]) > limit:
+            await self._refuse(scope, receive, send, limit)
+            return
+        body = _CountedBody(receive, limit) if limit is not None else None
+        started = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if body is not None and body.over and not started:
+                return  # the app's own answer to its cut-off body: the 413 replaces it
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, body or receive, guarded_send)
+        except Exception as exc:
+            if started:
+                raise  # half a response: only closing the connection tells the client
+            if body is None or not body.over:
+                log.exception("unhandled error", error=str(exc))
+                await self.answer(scope, receive, send, 500, "internal server error", "", None)
+                return
+        if body is not None and body.over and not started:
+            await self._refuse(scope, receive, send, limit)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        # The server discards the rest of a body nobody reads and keeps the connection: closing
+        # it with bytes unread would reset it, and the client could lose the 413. A client
+        # waiting for "100 Continue" never sends its body, so that connection must close.
+        expecting = _raw_header(scope["headers"], b"expect") == b"100-continue"
+        headers = {"Connection": "close"} if expecting else None
+        await self.answer(scope, receive, send, 413, "request body too large",
+                          f"the limit is {limit} bytes", headers)
+
+
+class _CountedBody:
+    """``receive`` that counts body bytes and raises ``BodyTooLarge`` once past ``limit``."""
+
+    __slots__ = ("limit", "over", "read", "receive")
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self.receive = receive
+        self.limit = limit
+        self.read = 0
+        self.over = False
+
+    async def __call__(self) -> Message:
+        if self.over:
+            raise BodyTooLarge
+        message = await self.receive()
+        if message["type"] == "http.request":
+            self.read += len(message.get("body", b""))
+            if self.read > self.limit:
+                self.over = True
+                raise BodyTooLarge
+        return message
+
+
+def _declared_length(headers: list[tuple[bytes, bytes]]) -> int:
+    length = _raw_header(headers, b"content-length")
+    return int(length) if length is not None and length.isdigit() else 0
+
+
+def _raw_header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    for key, value in headers:
+        if key == name:
+            return value
+    return None
+
+
+class KernelMiddleware:
+    """Request id, security headers, request metrics, body limit and the last-resort 500 as
+    one pure ASGI layer."""
+
+    def __init__(self, app: ASGIApp, service: str, body_limit: BodyLimit | None = None) -> None:
+        self.app = RequestGuard(app, body_limit)
         self.service = service
         self._metrics: dict[tuple[str, str, int], tuple] = {}
 
@@ -103,10 +227,8 @@ class KernelMiddleware:
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return value.decode("latin-1")
-    return None
+    value = _raw_header(scope.get("headers", []), name)
+    return value.decode("latin-1") if value is not None else None
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -139,11 +261,6 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and error == "Not Found":
             error = "not found"
         return error_response(exc.status_code, error, "", getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", error=str(exc))
-        return error_response(500, "internal server error", "")
 
 
 def _validation_message(exc: RequestValidationError) -> str:

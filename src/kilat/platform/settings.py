@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -68,6 +68,11 @@ class Settings(BaseSettings):
 
     cors_origins: list[str] = Field(default_factory=lambda: list(DEFAULT_CORS_ORIGINS))
     rate_limit_per_minute: int = 100
+    # peers whose X-Forwarded-For the gateway believes (CIDRs); the rate limit counts per client
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    # request bodies, refused with 413 before they are read past the limit
+    max_body_bytes: int = Field(1024 * 1024, ge=1)
+    max_upload_bytes: int = Field(8 * 1024 * 1024, ge=1)
     health_probe_timeout_seconds: float = 3.0
     proxy_timeout_seconds: float = 30.0
 
