@@ -213,16 +213,23 @@ def bench(
 KEEP_ALIVE_SECONDS = 75
 
 
-def _serve(application, host: str, port: int, *, banner: str) -> None:
+def server_config(application, host: str, port: int):
     import uvicorn
 
     # idle keep-alive connections are kept longer than clients keep them (httpx: 5 s, the
     # gateway's proxy: 30 s), so a client never sends a request on a connection the server is
-    # closing at that moment (which surfaces as "server disconnected" on a non-retryable POST)
-    config = uvicorn.Config(application, host=host, port=port, log_level="warning",
-                            access_log=False, lifespan="on", ws_max_size=1 << 20,
-                            timeout_keep_alive=KEEP_ALIVE_SECONDS)
-    server = uvicorn.Server(config)
+    # closing at that moment (which surfaces as "server disconnected" on a non-retryable POST).
+    # No proxy headers: uvicorn would believe any X-Forwarded-For from loopback; the gateway
+    # believes only KILAT_TRUSTED_PROXIES.
+    return uvicorn.Config(application, host=host, port=port, log_level="warning",
+                          access_log=False, lifespan="on", ws_max_size=1 << 20,
+                          timeout_keep_alive=KEEP_ALIVE_SECONDS, proxy_headers=False)
+
+
+def _serve(application, host: str, port: int, *, banner: str) -> None:
+    import uvicorn
+
+    server = uvicorn.Server(server_config(application, host, port))
 
     async def _run() -> None:
         task = asyncio.create_task(server.serve())

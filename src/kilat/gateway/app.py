@@ -16,7 +16,14 @@ from kilat.gateway.cors import CorsGate
 from kilat.gateway.dispatch import Dispatcher
 from kilat.gateway.openapi import OpenAPICatalog
 from kilat.gateway.upstreams import ClientPool, EmbeddedUpstream, RemoteUpstream, Upstream
-from kilat.platform.http import KernelMiddleware, error_response, install_error_handlers
+from kilat.gateway.responses import send_error
+from kilat.platform.http import (
+    BodyLimit,
+    KernelMiddleware,
+    RequestGuard,
+    error_response,
+    install_error_handlers,
+)
 from kilat.platform.ratelimit import build_rate_limiter
 from kilat.platform.runtime import Infrastructure
 from kilat.platform.settings import Settings
@@ -35,8 +42,8 @@ class GatewayState:
 
 
 class GatewayApp(FastAPI):
-    """FastAPI serves the gateway's own endpoints; every request meets ``edge`` (CORS, rate
-    limit, dispatch) first, so routed traffic skips FastAPI's per-request machinery."""
+    """FastAPI serves the gateway's own endpoints; every request meets ``edge`` (CORS, body
+    limit, rate limit, dispatch) first, so routed traffic skips FastAPI's per-request machinery."""
 
     edge: ASGIApp
 
@@ -77,7 +84,9 @@ def create_gateway(settings: Settings, upstreams: dict[str, ASGIApp | str], *,
     app.include_router(router)
     app.add_middleware(KernelMiddleware, service="gateway")
     limiter = build_rate_limiter(settings.rate_limit_per_minute, infra.redis)
-    app.edge = CorsGate(Dispatcher(app.serve_own, targets, limiter), settings.cors_origins)
+    dispatcher = Dispatcher(app.serve_own, targets, limiter, settings.trusted_proxies)
+    guarded = RequestGuard(dispatcher, BodyLimit.from_settings(settings), answer=send_error)
+    app.edge = CorsGate(guarded, settings.cors_origins)
     return app
 
 

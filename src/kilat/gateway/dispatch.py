@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from kilat.gateway.headers import Networks, client_address, header
 from kilat.gateway.responses import send_error
 from kilat.gateway.routes import is_exempt, resolve
 from kilat.gateway.upstreams import Upstream
@@ -18,10 +19,11 @@ class Dispatcher:
     """
 
     def __init__(self, app: ASGIApp, upstreams: dict[str, Upstream],
-                 limiter: RateLimiter | None) -> None:
+                 limiter: RateLimiter | None, trusted_proxies: Networks = ()) -> None:
         self.app = app
         self.upstreams = upstreams
         self.limiter = limiter
+        self.trusted_proxies = trusted_proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan" or is_exempt(scope["path"]):
@@ -41,8 +43,10 @@ class Dispatcher:
         await upstream.forward(scope, receive, send)
 
     async def _admit(self, scope: Scope, receive: Receive, send: Send) -> bool:
-        client = scope.get("client")
-        allowed, retry_after = await self.limiter.hit(client[0] if client else "unknown")
+        peer = scope.get("client")
+        client = client_address(peer[0] if peer else None,
+                                header(scope["headers"], b"x-forwarded-for"), self.trusted_proxies)
+        allowed, retry_after = await self.limiter.hit(client or "unknown")
         if not allowed:
             await send_error(
                 scope, receive, send, 429, "rate limit exceeded",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from ipaddress import IPv4Network, IPv6Network, ip_address
 
 Headers = list[tuple[bytes, bytes]]
+Networks = Sequence[IPv4Network | IPv6Network]
 
 HOP_BY_HOP = frozenset({
     b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te",
@@ -24,6 +26,29 @@ def header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
         if key == name:
             return value
     return None
+
+
+def client_address(peer: str | None, forwarded_for: bytes | None,
+                   trusted: Networks) -> str | None:
+    """Who sent the request: the peer, unless it is a trusted proxy; then the nearest
+    X-Forwarded-For hop, walking from the right, that is not a trusted proxy itself (a hop
+    further left was written by someone we cannot vouch for)."""
+    if not trusted or peer is None or forwarded_for is None or not _trusted(peer, trusted):
+        return peer
+    hops = [hop for hop in (part.strip() for part in forwarded_for.decode("latin-1").split(","))
+            if hop]
+    for hop in reversed(hops):
+        if not _trusted(hop, trusted):
+            return hop
+    return hops[0] if hops else peer
+
+
+def _trusted(address: str, trusted: Networks) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
 
 
 def strip_hop_by_hop(headers: Iterable[tuple[bytes, bytes]]) -> Headers:

@@ -24,8 +24,8 @@ async def upstream():
 
 
 @asynccontextmanager
-async def gateway_client(tmp_path, url: str, timeout: float):
-    app = gateway_over(gateway_settings(tmp_path, proxy_timeout_seconds=timeout),
+async def gateway_client(tmp_path, url: str, timeout: float, **settings):
+    app = gateway_over(gateway_settings(tmp_path, proxy_timeout_seconds=timeout, **settings),
                        {"booking": url, "tracking": url})
     async with serving(app) as gateway_url, httpx.AsyncClient(base_url=gateway_url) as client:
         yield client
@@ -86,9 +86,11 @@ async def test_response_is_streamed_not_buffered(gateway, upstream):
     assert rest == b"second;"
 
 
-async def test_large_request_body_is_streamed_through(gateway):
+async def test_large_request_body_is_streamed_through(tmp_path, upstream):
     body = b"x" * (3 * 1024 * 1024)
-    response = await gateway.post("/api/v1/bookings/upload", content=body)
+    async with gateway_client(tmp_path, upstream[1], timeout=10.0,
+                              max_body_bytes=len(body)) as gateway:
+        response = await gateway.post("/api/v1/bookings/upload", content=body)
     assert response.status_code == 200
     assert len(response.json()["body"]) == len(body)
 

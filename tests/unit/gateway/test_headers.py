@@ -1,4 +1,7 @@
+from ipaddress import ip_network
+
 from kilat.gateway.headers import (
+    client_address,
     downstream_response_headers,
     ensure_request_id,
     strip_hop_by_hop,
@@ -60,3 +63,29 @@ def test_websocket_url_keeps_path_and_query_and_maps_the_scheme():
         "ws://127.0.0.1:8005/ws/tracking/1?token=a%20b"
     assert websocket_url("https://tracking.internal", "/ws/tracking/1", b"") == \
         "wss://tracking.internal/ws/tracking/1"
+
+
+PROXIES = [ip_network("10.0.0.0/8"), ip_network("fd00::/8")]
+
+
+def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy():
+    assert client_address("127.0.0.1", b"1.2.3.4", []) == "127.0.0.1"
+    assert client_address("203.0.113.9", b"1.2.3.4", PROXIES) == "203.0.113.9"
+    assert client_address("10.0.0.5", None, PROXIES) == "10.0.0.5"
+
+
+def test_the_nearest_untrusted_hop_is_the_client():
+    assert client_address("10.0.0.5", b"198.51.100.7", PROXIES) == "198.51.100.7"
+    # hops left of the client are whatever the client sent: never believed
+    assert client_address("10.0.0.5", b"6.6.6.6, 198.51.100.7, 10.1.1.1",
+                          PROXIES) == "198.51.100.7"
+    assert client_address("fd00::1", b"2001:db8::7", PROXIES) == "2001:db8::7"
+
+
+def test_a_chain_of_only_trusted_proxies_names_its_first_hop():
+    assert client_address("10.0.0.5", b"10.9.9.9, 10.1.1.1", PROXIES) == "10.9.9.9"
+    assert client_address("10.0.0.5", b" , ", PROXIES) == "10.0.0.5"
+
+
+def test_a_hop_that_is_no_address_is_not_trusted():
+    assert client_address("10.0.0.5", b"garbage, 10.1.1.1", PROXIES) == "garbage"
