@@ -2,10 +2,11 @@
 
 Access tokens are checked locally by each service (``TokenVerifier``), so a ban has to reach
 every process: ``announce`` revokes the user in this process, publishes the revocation on the
-telemetry fast path (every process hears it) and keeps it in Redis until no token issued before
-the ban can still be valid, so a process started later loads it (``follow``). In the embedded
-profile every service shares one verifier; identity also re-announces recent bans from its
-database when it starts, which covers a restart and a Redis flush.
+telemetry fast path (every process hears it) and keeps it in Redis. A process that starts later
+learns the bans still in force in ``follow``: from the ban events identity records in the same
+transaction as the ban (its outbox puts them on the durable bus, which keeps them for days), and
+from Redis as a second copy. It does not serve before it has read them, so neither a Redis flush
+nor a restart lifts a ban. Identity also re-announces recent bans from its database at start.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 SUBJECT = "identity.revocations"
+BAN_EVENT = "identity.user_banned"  # data: {"user_id": ...}; its time is the ban's
+LOAD_ATTEMPTS = 5
 REDIS_PREFIX = "kilat:revoked:"
 FOLLOWING = "revocations_followed"
 _pending: set[asyncio.Task] = set()
@@ -61,16 +65,47 @@ def announce_after_commit(session: AsyncSession, infra: Infrastructure, user_id:
 
 
 async def follow(infra: Infrastructure) -> None:
-    """Hear bans from other processes and load those still in force (once per process)."""
+    """Hear bans from other processes and load those still in force (once per process).
+
+    Raises when the durable bans cannot be read: a process that does not know them must not serve.
+    """
     followed = infra.extras.setdefault(FOLLOWING, set())
     if (id(infra.bus), id(infra.verifier)) in followed:
         return
-    followed.add((id(infra.bus), id(infra.verifier)))
 
     async def revoked(payload: dict) -> None:
         infra.verifier.revoke(uuid.UUID(str(payload["user_id"])), float(payload["until"]))
 
     await infra.bus.subscribe_fast(SUBJECT, revoked)
+    followed.add((id(infra.bus), id(infra.verifier)))
+    await _load_from_bus(infra)
+    await _load_from_redis(infra)
+
+
+async def _load_from_bus(infra: Infrastructure) -> None:
+    window = infra.settings.access_token_ttl_seconds + 60
+    since = datetime.now(UTC) - timedelta(seconds=window)
+    for attempt in range(1, LOAD_ATTEMPTS + 1):
+        try:
+            bans = await infra.bus.recent(BAN_EVENT, since)
+            break
+        except Exception as exc:
+            if attempt == LOAD_ATTEMPTS:
+                raise RuntimeError(f"bans in force could not be read from the event bus: {exc}") from exc
+            log.warning("bans not loaded from the event bus, retrying", error=str(exc))
+            await asyncio.sleep(0.2 * 2 ** attempt)
+    for ban in bans:
+        try:
+            user_id = uuid.UUID(str(ban.data["user_id"]))
+        except (KeyError, ValueError):
+            log.warning("ban event without a user id", event_id=str(ban.id))
+            continue
+        until = revoke_until(infra, ban.time.timestamp())
+        if until > time.time():
+            infra.verifier.revoke(user_id, until)
+
+
+async def _load_from_redis(infra: Infrastructure) -> None:
     if infra.redis is None:
         return
     try:

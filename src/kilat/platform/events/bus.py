@@ -7,6 +7,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 import structlog
@@ -112,6 +113,9 @@ class EventBus(Protocol):
       (with a shorter backoff cap) for as long as it lasts: an outage never exhausts an event.
     - ``publish_fast``/``subscribe_fast`` carry telemetry (GPS pings): best effort, MAY drop,
       every subscriber of a subject receives every message.
+    - ``recent(event_type, since)``: the stored events of that type published at or after
+      ``since``, oldest first, so a starting process can rebuild short-lived state (bans).
+      A bus that keeps nothing across restarts MAY return none.
     """
 
     async def start(self) -> None: ...
@@ -127,6 +131,8 @@ class EventBus(Protocol):
     async def subscribe_fast(self, subject: str, handler: FastHandler) -> None: ...
 
     async def ping(self) -> None: ...
+
+    async def recent(self, event_type: str, since: datetime) -> list[Event]: ...
 
 
 class MemoryBus:
@@ -177,6 +183,9 @@ class MemoryBus:
 
     async def ping(self) -> None:
         return None
+
+    async def recent(self, event_type: str, since: datetime) -> list[Event]:
+        return []  # nothing outlives the process
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)

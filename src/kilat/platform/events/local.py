@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,14 @@ class LocalBus:
     async def ping(self) -> None:
         async with self._connection() as db:
             await db.execute("SELECT 1")
+
+    async def recent(self, event_type: str, since: datetime) -> list[Event]:
+        async with self._connection() as db:
+            rows = await db.execute_fetchall(
+                "SELECT payload FROM bus_events WHERE type = ? AND published_at >= ? ORDER BY seq",
+                (event_type, since.timestamp()),
+            )
+        return [Event.from_json(payload) for (payload,) in rows]
 
     # -- durable events -------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import json
 import re
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import nats
@@ -210,6 +211,24 @@ class NatsBus:
             ack = await self._store(subject, event)
         if ack.duplicate:
             log.debug("duplicate event ignored by broker", event_id=str(event.id), type=event.type)
+
+    async def recent(self, event_type: str, since: datetime) -> list[Event]:
+        config = api.ConsumerConfig(deliver_policy=api.DeliverPolicy.BY_START_TIME,
+                                    opt_start_time=since, ack_policy=api.AckPolicy.NONE,
+                                    inactive_threshold=60.0)
+        subscription = await self._jetstream().pull_subscribe(
+            event_subject(self.subject_prefix, event_type), stream=self.stream, config=config)
+        events: list[Event] = []
+        try:
+            pending = (await subscription.consumer_info()).num_pending
+            while len(events) < pending:
+                batch = min(pending - len(events), 256)
+                for message in await subscription.fetch(batch, timeout=self.fetch_timeout):
+                    events.append(Event.from_json(message.data))
+        finally:
+            with suppress(Exception):
+                await subscription.unsubscribe()
+        return events
 
     async def _store(self, subject: str, event: Event) -> api.PubAck:
         headers = {"Nats-Msg-Id": str(event.id)}

@@ -7,11 +7,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.platform import revocations
 from kilat.platform.events import record_event
 from kilat.services.identity.models import Referral, User
 
 USER_REGISTERED = "identity.user_registered"
-USER_BANNED = "identity.user_banned"
+USER_BANNED = revocations.BAN_EVENT  # every process reads these at start to learn the bans
 PROFILE_UPDATED = "identity.profile_updated"
 PASSWORD_RESET_REQUESTED = "identity.password_reset_requested"
 REFERRAL_RECORDED = "identity.referral_recorded"
