@@ -68,6 +68,7 @@ def up(
     """Run the whole platform: one process (embedded) or one process per service (distributed)."""
     settings = _settings(data_dir, distributed, serving=True)
     host, port = host or settings.host, port or settings.service_port("gateway")
+    _refuse_ports_in_use(settings, host, port)
     if settings.profile is Profile.DISTRIBUTED:
         from kilat.supervisor import run_distributed
 
@@ -77,6 +78,21 @@ def up(
 
     application = build_embedded_app(settings, demo=demo)
     _serve(application, host, port, banner=f"Kilat is up (embedded, data in {settings.data_dir})")
+
+
+def _refuse_ports_in_use(settings: Settings, host: str, gateway_port: int) -> None:
+    """Stop at once, before any migration, when a port the platform needs is taken."""
+    from kilat.supervisor import GATEWAY, platform_ports, port_in_use
+
+    ports = ({GATEWAY: gateway_port} if settings.profile is Profile.EMBEDDED
+             else platform_ports(settings, gateway_port))
+    for name, port in ports.items():
+        error = port_in_use(host, port)
+        if error is not None:
+            console.print(f"[red]port {port} is in use[/red] ({name} on {host}: "
+                          f"{error.strerror or error}); set --port or KILAT_SERVICE_PORTS",
+                          soft_wrap=True)
+            raise typer.Exit(1)
 
 
 @app.command()

@@ -15,6 +15,7 @@ import ctypes
 import json
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -58,6 +59,26 @@ def loopback(host: str) -> str:
     if host == "::":
         return "[::1]"
     return f"[{host}]" if ":" in host else host
+
+
+def platform_ports(settings: Settings, gateway_port: int) -> dict[str, int]:
+    """Every port the distributed platform listens on: one per service, and the gateway's."""
+    from kilat.services import SERVICES
+
+    return {name: settings.service_port(name) for name in SERVICES} | {GATEWAY: gateway_port}
+
+
+def port_in_use(host: str, port: int) -> OSError | None:
+    """Why a server could not listen on ``host:port`` now (as uvicorn binds), or None."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        return exc
+    return None
 
 
 def child_environment(settings: Settings, host: str, ports: dict[str, int]) -> dict[str, str]:
@@ -217,7 +238,7 @@ async def run_distributed(settings: Settings, *, host: str, gateway_port: int, d
 
     if not await _prepare(settings, SERVICES, demo=demo):
         return 1
-    ports = {name: settings.service_port(name) for name in SERVICES} | {GATEWAY: gateway_port}
+    ports = platform_ports(settings, gateway_port)
     env = child_environment(settings, host, ports)
     url = f"http://{loopback(host)}:{gateway_port}"
     state = StateFile(settings.data_dir / STATE_FILE, url)
