@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import MetaData
 
 from kilat.platform import revocations
@@ -27,6 +27,7 @@ from kilat.platform.http import (
     install_openapi_fixups,
     install_probes,
 )
+from kilat.platform.schemas import storable_params
 from kilat.platform.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -180,7 +181,8 @@ def create_service_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = Fals
                 await runtime.stop()
                 await runtime.infra.bus.close()
 
-    app = FastAPI(title=descriptor.title, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(title=descriptor.title, version="1.0.0", lifespan=lifespan,
+                  dependencies=[Depends(storable_params)])
     app.state.runtime = runtime
     install_error_handlers(app)
     install_openapi_fixups(app)
