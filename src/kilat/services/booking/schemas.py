@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from kilat.platform.schemas import Schema
+from kilat.platform.schemas import OptionalWebUrl, Schema, WebUrl
 from kilat.services.booking.domain import (
     PET_TYPES,
     BookingStatus,
@@ -17,17 +17,6 @@ from kilat.services.booking.domain import (
     PhotoType,
     normalize_pet_type,
 )
-
-
-def _clean_text(value: str) -> str:
-    """Text every database can store: no NUL characters, no lone surrogates."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("must be valid unicode text") from exc
-    return value
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -46,12 +35,11 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 def text(max_length: int) -> type[str]:
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                            max_length=max_length), AfterValidator(_clean_text)]
+                                            max_length=max_length)]
 
 
 def optional_text(max_length: int):
-    inner = Annotated[str, StringConstraints(strip_whitespace=True, max_length=max_length),
-                      AfterValidator(_clean_text)]
+    inner = Annotated[str, StringConstraints(strip_whitespace=True, max_length=max_length)]
     return Annotated[inner | None, AfterValidator(_blank_to_none)]
 
 
@@ -63,9 +51,6 @@ AgeMonths = Annotated[int, Field(ge=0, le=1200)]
 PetType = Annotated[str, StringConstraints(max_length=20), AfterValidator(normalize_pet_type),
                     Field(json_schema_extra={"enum": list(PET_TYPES)},
                           description="hamster and fish are priced as other")]
-HttpUrlText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048,
-                                               pattern=r"^(https?://|/)[^\s]+$"),
-                        AfterValidator(_clean_text)]
 
 
 # --- requests ------------------------------------------------------------------------------------
@@ -86,7 +71,7 @@ class PetSpecIn(Schema):
     breed: optional_text(100) = None
     age_months: AgeMonths | None = None
     special_needs: optional_text(500) = None
-    photo_url: optional_text(2048) = None
+    photo_url: OptionalWebUrl = None
     vaccinations: list[Vaccination] = Field(default_factory=list, max_length=20)
 
 
@@ -128,7 +113,7 @@ class CancelRequest(Schema):
 
 class PhotoCreate(Schema):
     photo_type: PhotoType
-    photo_url: HttpUrlText
+    photo_url: WebUrl
     caption: optional_text(500) = None
 
 
@@ -141,7 +126,7 @@ class PetCreate(Schema):
     allergies: optional_text(500) = None
     special_needs: optional_text(500) = None
     notes: optional_text(1000) = None
-    photo_url: optional_text(2048) = None
+    photo_url: OptionalWebUrl = None
     vaccination_status: optional_text(100) = None
 
 
@@ -156,7 +141,7 @@ class PetUpdate(Schema):
     allergies: optional_text(500) = None
     special_needs: optional_text(500) = None
     notes: optional_text(1000) = None
-    photo_url: optional_text(2048) = None
+    photo_url: OptionalWebUrl = None
     vaccination_status: optional_text(100) = None
 
 

@@ -6,29 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from kilat.platform.schemas import Schema
+from kilat.platform.schemas import OptionalWebUrl, Schema
 from kilat.services.identity.domain import PetExperience, Role, VehicleType
 
 
-def _storable(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid UTF-8 text") from None
-    return value
-
-
 def text(max_length: int, *, min_length: int = 0):
-    """A trimmed string the database can store, bounded in length."""
+    """A trimmed string bounded in length (the kernel's Schema refuses what no column can store)."""
     return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_storable),
+        str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
     ]
 
 
@@ -38,7 +26,6 @@ Token = text(4096)
 Name = text(255, min_length=1)
 OptionalName = text(255)
 Phone = text(20)
-Url = text(2048)
 ReferralCodeInput = text(32)
 ResetToken = text(128)
 Reason = text(500)
@@ -75,7 +62,7 @@ class ProfileUpdate(Schema):
 
     full_name: OptionalName | None = None
     phone: Phone | None = None
-    avatar_url: Url | None = None
+    avatar_url: OptionalWebUrl = None
 
 
 class ForgotPasswordRequest(Schema):

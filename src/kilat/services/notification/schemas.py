@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kilat.platform.schemas import Schema
+from kilat.platform.schemas import Int32, Schema
 from kilat.services.notification.domain import LOCALES, parse_hhmm, parse_timezone
 
 
@@ -75,7 +75,7 @@ class Preference(Schema):
         return value.strftime("%H:%M") if isinstance(value, time) else value
 
 
-class PreferenceUpdate(BaseModel):
+class PreferenceUpdate(Schema):
     """Fields left out keep their value; ``null`` clears an optional one."""
 
     model_config = ConfigDict(extra="forbid")
@@ -89,7 +89,7 @@ class PreferenceUpdate(BaseModel):
     quiet_hours_end: str | None = Field(default=None, description="HH:MM; before start = overnight")
     locale: Literal[LOCALES] | None = None  # type: ignore[valid-type]
     timezone: str | None = Field(default=None, description="IANA name, e.g. Asia/Kuala_Lumpur")
-    version: int | None = Field(default=None, description="when given, must match (else 409)")
+    version: Int32 | None = Field(default=None, description="when given, must match (else 409)")
 
     @field_validator("quiet_hours_start", "quiet_hours_end")
     @classmethod
@@ -106,7 +106,7 @@ class PreferenceUpdate(BaseModel):
         return value
 
 
-class FcmToken(BaseModel):
+class FcmToken(Schema):
     token: str = Field(min_length=1, max_length=512)
 
 

@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from kilat.platform.schemas import Envelope, Schema
+from kilat.platform.schemas import INT32_MAX, Cents, Envelope, Int32, Schema
 from kilat.services.payment.domain import DiscountType, normalise_code
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -28,7 +28,7 @@ Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True
 
 class PaymentInitiate(Schema):
     booking_id: uuid.UUID
-    amount_cents: int | None = Field(None, gt=0, description="if sent, must be the booking price")
+    amount_cents: Cents | None = Field(None, gt=0, description="if sent, must be the booking price")
     currency: Currency | None = None
     customer_email: EmailStr | None = None
     promo_code: Code | None = None
@@ -76,10 +76,10 @@ class PromoCreate(Schema):
     code: Code
     description: Text | None = None
     discount_type: DiscountType
-    discount_value: int = Field(gt=0)
-    min_amount_cents: int = Field(0, ge=0)
-    max_discount_cents: int = Field(0, ge=0, description="0 means no cap")
-    max_uses: int = Field(0, ge=0, description="0 means unlimited")
+    discount_value: Cents = Field(gt=0, description="percent (1..100), or cents if fixed")
+    min_amount_cents: Cents = 0
+    max_discount_cents: Cents = Field(0, description="0 means no cap")
+    max_uses: int = Field(0, ge=0, le=INT32_MAX, description="0 means unlimited")
     valid_from: AwareDatetime
     valid_until: AwareDatetime
 
@@ -117,7 +117,7 @@ class Promo(Schema):
 
 class PromoValidate(Schema):
     code: Code
-    amount_cents: int = Field(gt=0)
+    amount_cents: Cents = Field(gt=0)
 
 
 class PromoValidation(Schema):
@@ -179,7 +179,8 @@ class DestinationUpdate(Schema):
     account_name: Name | None = None
     account_number: AccountNumber | None = None
     is_default: bool | None = None
-    version: int | None = Field(None, description="send the version you read to avoid lost updates")
+    version: Int32 | None = Field(None,
+                                  description="send the version you read to avoid lost updates")
 
 
 class Destination(Schema):
@@ -196,7 +197,7 @@ class Destination(Schema):
 
 
 class CashOutCreate(Schema):
-    amount_myr_cents: int = Field(alias="amountMyrCents", gt=0)
+    amount_myr_cents: Cents = Field(alias="amountMyrCents", gt=0)
     destination_id: uuid.UUID = Field(alias="destinationId")
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kilat.platform.schemas import Pagination, Schema
 
 
-class ReviewCreate(BaseModel):
+class ReviewCreate(Schema):
     model_config = ConfigDict(extra="forbid")
     booking_id: uuid.UUID
     rating: int = Field(ge=1, le=5, description="1 to 5 stars")
@@ -51,6 +51,6 @@ class RunnerReviewPage(BaseModel):
     count: int
 
 
-class HideReview(BaseModel):
+class HideReview(Schema):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=500)

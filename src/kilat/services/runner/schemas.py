@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field, field_validator
 
-from kilat.platform.schemas import Schema
+from kilat.platform.schemas import Int32, OptionalWebUrl, Schema
 from kilat.services.runner.domain import CrateSize, PetType, ShopCategory, VehicleType
 
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
@@ -52,7 +52,7 @@ class RunnerUpdate(Schema):
     vehicle_model: Model100 = None
     vehicle_year: Year = None
     air_conditioned: bool | None = None
-    version: int | None = Field(None, description="optimistic lock: the version you read")
+    version: Int32 | None = Field(None, description="optimistic lock: the version you read")
 
 
 class Position(Schema):
@@ -151,7 +151,6 @@ class NearbyRunner(RunnerPublic):
 # --- pet shops ------------------------------------------------------------------------------------
 
 ShopPhone = Annotated[str | None, Field(max_length=20)]
-Url = Annotated[str | None, Field(max_length=2000)]
 
 
 class PetShopCreate(Schema):
@@ -164,7 +163,7 @@ class PetShopCreate(Schema):
     category: ShopCategory
     services: list[Annotated[Text, Field(max_length=100)]] = Field(default_factory=list,
                                                                     max_length=50)
-    image_url: Url = None
+    image_url: OptionalWebUrl = None
     opening_hours: Annotated[str | None, Field(max_length=100)] = None
     description: Annotated[str | None, Field(max_length=5000)] = None
 
@@ -178,10 +177,10 @@ class PetShopUpdate(Schema):
     email: EmailStr | None = None
     category: ShopCategory | None = None
     services: list[Annotated[Text, Field(max_length=100)]] | None = Field(None, max_length=50)
-    image_url: Url = None
+    image_url: OptionalWebUrl = None
     opening_hours: Annotated[str | None, Field(max_length=100)] = None
     description: Annotated[str | None, Field(max_length=5000)] = None
-    version: int | None = Field(None, description="optimistic lock: the version you read")
+    version: Int32 | None = Field(None, description="optimistic lock: the version you read")
 
 
 class PetShopOut(Schema):

@@ -116,7 +116,7 @@ class ChatUnread(Schema):
     last_read_at: datetime | None = None
 
 
-class LocationIn(BaseModel):
+class LocationIn(Schema):
     """A runner's GPS fix sent over the tracking socket (``{"type": "location", ...}``)."""
 
     type: Literal["location"]
