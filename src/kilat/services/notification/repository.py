@@ -72,6 +72,18 @@ class Repository:
     async def preference(self, user_id: uuid.UUID) -> Preference | None:
         return await self.session.scalar(select(Preference).where(Preference.user_id == user_id))
 
+    async def save_fcm_token(self, user_id: uuid.UUID, token: str) -> None:
+        """INSERT … ON CONFLICT (user_id) DO UPDATE: one row per user, whoever writes first."""
+        table = Preference.__table__
+        build = postgresql_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        now = utcnow()
+        statement = build(table).values(
+            user_id=user_id, fcm_token=token, enable_push=True, enable_sms=True,
+            enable_email=True, version=1, created_at=now, updated_at=now)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={"fcm_token": token, "version": table.c.version + 1, "updated_at": now}))
+
     # notifications
 
     async def insert_notification_once(self, values: dict[str, Any]) -> bool:

@@ -286,6 +286,5 @@ class PreferenceService:
         contact.timezone = change.timezone or contact.timezone
 
     async def register_token(self, user_id: uuid.UUID, token: str) -> None:
-        pref = await self._preference(user_id)
-        pref.fcm_token = token
-        await self.session.flush()
+        """Idempotent: concurrent registrations for one user all succeed; the last one wins."""
+        await self.repo.save_fcm_token(user_id, token)
