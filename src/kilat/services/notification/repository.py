@@ -73,7 +73,7 @@ class Repository:
         return await self.session.scalar(select(Preference).where(Preference.user_id == user_id))
 
     async def save_fcm_token(self, user_id: uuid.UUID, token: str) -> None:
-        """INSERT … ON CONFLICT (user_id) DO UPDATE: one row per user, whoever writes first."""
+        """INSERT … ON CONFLICT (user_id) DO UPDATE: one row per user, the latest token kept."""
         table = Preference.__table__
         build = postgresql_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
         now = utcnow()
