@@ -56,6 +56,7 @@ class TooManyRequests(KilatError):
 class ServiceUnavailable(KilatError):
     status_code = 503
     default_error = "service unavailable"
+    retry_after = 1  # seconds, sent as Retry-After
 
 
 def not_found(entity: str, entity_id: object) -> NotFound:

@@ -235,6 +235,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KilatError)
     async def _domain(_request: Request, exc: KilatError) -> JSONResponse:
         headers = {"Retry-After": exc.detail} if exc.status_code == 429 and exc.detail else None
+        if exc.status_code == 503:
+            headers = {"Retry-After": str(exc.retry_after)}
         return error_response(exc.status_code, exc.error, exc.detail, headers)
 
     @app.exception_handler(RequestValidationError)

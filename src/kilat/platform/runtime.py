@@ -93,6 +93,8 @@ class ServiceRuntime:
         self.database.outbox_listeners.append(self.relay.wake)
         self.consumer: EventConsumer | None = None
         self.state: dict[str, Any] = {}
+        # more dependencies /readiness checks, by name: a probe raises when its dependency is down
+        self.readiness_probes: dict[str, Callable[[], Awaitable[Any]]] = {}
         self._tasks: list[asyncio.Task] = []
         self._relay_task: asyncio.Task | None = None
 
@@ -156,7 +158,8 @@ class ServiceRuntime:
 
     async def readiness_checks(self) -> dict[str, str]:
         checks: dict[str, str] = {}
-        for name, probe in (("database", self.database.ping), ("broker", self.bus.ping)):
+        probes = {"database": self.database.ping, "broker": self.bus.ping} | self.readiness_probes
+        for name, probe in probes.items():
             try:
                 await asyncio.wait_for(probe(), timeout=2.0)
                 checks[name] = "ready"
