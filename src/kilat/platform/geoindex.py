@@ -11,12 +11,20 @@ import heapq
 import json
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from kilat.platform.errors import BadRequest, ServiceUnavailable
 from kilat.platform.geo import EARTH_RADIUS_KM, haversine_km
+
+# Redis GEO (like Web Mercator) cannot hold a position nearer a pole than this. Both adapters refuse
+# such positions alike, so the two profiles agree; a search may still start anywhere on the globe.
+MAX_LATITUDE = 85.05112878
 
 
 class Availability(StrEnum):
@@ -42,9 +50,33 @@ class NearbyMember:
     longitude: float
 
 
+class UnindexablePosition(BadRequest):
+    def __init__(self, latitude: float, longitude: float) -> None:
+        super().__init__("position outside the live location range",
+                         f"live positions need latitude within ±{MAX_LATITUDE} and longitude "
+                         f"within ±180 (got {latitude!r}, {longitude!r})")
+
+
+def is_indexable(latitude: float, longitude: float) -> bool:
+    return -MAX_LATITUDE <= latitude <= MAX_LATITUDE and -180 <= longitude <= 180
+
+
+def check_indexable(latitude: float, longitude: float) -> None:
+    """Refuse (400) a position no location index can hold, before anything is stored."""
+    if not is_indexable(latitude, longitude):
+        raise UnindexablePosition(latitude, longitude)
+
+
 class LocationIndex(Protocol):
     """Contract every adapter keeps (``stale_after`` seconds is fixed when the adapter is built).
 
+    - ``add``, ``add_many``, ``move`` and ``restore`` MUST refuse a position beyond
+      ``MAX_LATITUDE`` with ``UnindexablePosition`` (400) and store nothing; ``nearby`` MUST accept
+      any latitude in [-90, 90] and longitude in [-180, 180].
+    - An unreachable store MUST raise ``ServiceUnavailable`` (503), never a driver error.
+    - ``ping()`` MUST raise when the index cannot answer. ``lost_data()`` MUST return True until
+      ``mark_intact()`` is called, and again once the store has lost its data (flushed, restarted
+      empty), so the caller can rebuild it from its durable records.
     - ``add(position)`` MUST insert or replace the member (position, availability, attributes,
       ``seen_at``) and forget an earlier removal; ``add_many`` MUST equal ``add`` for each.
     - ``move`` / ``touch`` MUST only change a member that is present, keeping its availability and
@@ -92,6 +124,12 @@ class LocationIndex(Protocol):
 
     async def clear(self) -> None: ...
 
+    async def ping(self) -> None: ...
+
+    async def lost_data(self) -> bool: ...
+
+    async def mark_intact(self) -> None: ...
+
 
 def _by_distance(found: list[NearbyMember], count: int) -> list[NearbyMember]:
     found.sort(key=lambda hit: (hit.distance_km, hit.member))
@@ -124,14 +162,17 @@ class MemoryLocationIndex:
         self._lon_cells = math.ceil(360 / cell_degrees)
         self._entries: dict[str, _Entry] = {}
         self._cells: dict[tuple[int, int], set[str]] = {}
+        self._row_cols: dict[int, set[int]] = {}  # occupied columns of each row
         self._seen: OrderedDict[str, float] = OrderedDict()  # oldest first
         self._seen_unordered = False
         self._gone: OrderedDict[str, float] = OrderedDict()
+        self._intact = False
 
     def __len__(self) -> int:
         return len(self._entries)
 
     async def add(self, position: LivePosition) -> None:
+        check_indexable(position.latitude, position.longitude)
         self._gone.pop(position.member, None)
         self._store(position)
 
@@ -141,6 +182,7 @@ class MemoryLocationIndex:
 
     async def move(self, member: str, latitude: float, longitude: float, seen_at: float, *,
                    if_seen_at: float | None = None) -> LivePosition | None:
+        check_indexable(latitude, longitude)
         entry = self._entries.get(member)
         if entry is None:
             return None
@@ -158,6 +200,7 @@ class MemoryLocationIndex:
         return entry.position
 
     async def restore(self, position: LivePosition) -> LivePosition | None:
+        check_indexable(position.latitude, position.longitude)
         entry = self._entries.get(position.member)
         if entry is not None:
             return entry.position
@@ -215,8 +258,19 @@ class MemoryLocationIndex:
     async def clear(self) -> None:
         self._entries.clear()
         self._cells.clear()
+        self._row_cols.clear()
         self._seen.clear()
         self._gone.clear()
+        self._intact = False
+
+    async def ping(self) -> None:
+        return None
+
+    async def lost_data(self) -> bool:
+        return not self._intact
+
+    async def mark_intact(self) -> None:
+        self._intact = True
 
     def _store(self, position: LivePosition) -> LivePosition:
         member = position.member
@@ -227,7 +281,11 @@ class MemoryLocationIndex:
         entry = _Entry(position, phi, math.cos(phi), math.radians(position.longitude))
         if position.availability is Availability.AVAILABLE:
             entry.cell = self.cell_of(position.latitude, position.longitude)
-            self._cells.setdefault(entry.cell, set()).add(member)
+            members = self._cells.get(entry.cell)
+            if members is None:
+                members = self._cells[entry.cell] = set()
+                self._row_cols.setdefault(entry.cell[0], set()).add(entry.cell[1])
+            members.add(member)
         self._entries[member] = entry
         self._mark_seen(member, position.seen_at)
         return position
@@ -250,6 +308,10 @@ class MemoryLocationIndex:
             members.discard(member)
             if not members:
                 del self._cells[cell]
+                columns = self._row_cols[cell[0]]
+                columns.discard(cell[1])
+                if not columns:
+                    del self._row_cols[cell[0]]
 
     def cell_of(self, latitude: float, longitude: float) -> tuple[int, int]:
         return (math.floor((latitude + 90) / self.cell_degrees),
@@ -257,7 +319,13 @@ class MemoryLocationIndex:
 
 
 class _RingSearch:
-    """k-nearest search over the grid; compares haversine terms, not distances, until the end."""
+    """k-nearest search over the grid; compares haversine terms, not distances, until the end.
+
+    Only the cells of the circle's bounding box are searched (every longitude when the circle holds
+    a pole or is wider than the globe), and once the rings would read more cells than the box's rows
+    hold occupied cells, those occupied cells are read instead: a search costs at most the box's
+    rows plus twice their occupied cells, whatever the query, even at a pole.
+    """
 
     def __init__(self, index: MemoryLocationIndex, latitude: float, longitude: float,
                  radius_km: float, count: int, fresh_after: float) -> None:
@@ -271,29 +339,45 @@ class _RingSearch:
         self.max_term = _hav_term(radius_km)
         self.best: list[tuple[float, _Desc]] = []  # top = farthest kept (negated haversine term)
         self.center = index.cell_of(latitude, longitude)
+        self.row_lo, self.row_hi, self.col_half = self._bounding_box()
+
+    def _bounding_box(self) -> tuple[int, int, int]:
+        """Rows and column half-width (in cells, around the centre) holding the whole circle."""
+        size, lon_cells = self.index.cell_degrees, self.index._lon_cells
+        angle = min(self.radius_km / EARTH_RADIUS_KM, math.pi)
+        span = math.degrees(angle)
+        row_lo = max(0, math.floor((self.latitude - span + 90) / size) - 1)
+        row_hi = min(math.floor(180 / size), math.floor((self.latitude + span + 90) / size) + 1)
+        col_half = lon_cells // 2
+        if abs(self.phi) + angle < math.pi / 2:  # no pole inside: a bounded longitude span
+            sine = math.sin(angle) / self.cos_phi
+            if sine < 1:
+                col_half = min(col_half, math.ceil(math.degrees(math.asin(sine)) / size) + 2)
+        return row_lo, row_hi, col_half
 
     def run(self) -> list[NearbyMember]:
-        ring = 0
-        while self._ring_may_hold_nearer(ring):
+        row = self.center[0]
+        last_ring = max(row - self.row_lo, self.row_hi - row, self.col_half)
+        budget = sum(len(self.index._row_cols.get(r, ())) for r in range(self.row_lo,
+                                                                          self.row_hi + 1))
+        ring, read = 0, 0
+        while ring <= last_ring and self._ring_may_hold_nearer(ring):
+            read += self._ring_size(ring)
+            if read > budget:  # cheaper to read the occupied cells left than the rings left
+                self._visit_occupied_beyond(ring - 1)
+                break
             for cell in self._ring_cells(ring):
                 self._visit(cell)
             ring += 1
         return self._results()
 
     def _ring_may_hold_nearer(self, ring: int) -> bool:
-        lon_cells = self.index._lon_cells
-        if ring > 0 and 2 * ring - 1 >= lon_cells and self._lat_rows_exhausted(ring):
-            return False
         bound = self._ring_lower_bound_km(ring)
         if bound > self.radius_km:
             return False
         if len(self.best) < self.count:
             return True
         return _hav_term(bound) <= -self.best[0][0]
-
-    def _lat_rows_exhausted(self, ring: int) -> bool:
-        rows = 180 / self.index.cell_degrees
-        return self.center[0] - ring < 0 and self.center[0] + ring >= rows
 
     def _ring_lower_bound_km(self, ring: int) -> float:
         """Great-circle distance from the query to the nearest point outside rings < ``ring``."""
@@ -316,26 +400,45 @@ class _RingSearch:
                 bounds.append((math.pi / 2 - abs(self.phi)) * EARTH_RADIUS_KM)
         return min(bounds)
 
-    def _ring_cells(self, ring: int):
+    def _ring_size(self, ring: int) -> int:
+        """How many cells ``_ring_cells(ring)`` holds, without listing them."""
+        if ring == 0:
+            return 1
+        row, lon_cells = self.center[0], self.index._lon_cells
+        edges = sum(self.row_lo <= r <= self.row_hi for r in (row - ring, row + ring))
+        size = edges * min(2 * min(ring, self.col_half) + 1, lon_cells)
+        if ring <= self.col_half:
+            rows = min(row + ring - 1, self.row_hi) - max(row - ring + 1, self.row_lo) + 1
+            size += max(rows, 0) * (1 if (2 * ring) % lon_cells == 0 else 2)
+        return size
+
+    def _ring_cells(self, ring: int) -> list[tuple[int, int]]:
+        """Cells of the box at ``ring`` cells (Chebyshev, columns wrapping) from the centre."""
+        row, col = self.center
+        if ring == 0:
+            return [self.center]
+        lon_cells = self.index._lon_cells
+        width = min(ring, self.col_half)
+        cols = [c % lon_cells for c in range(col - width, col - width + min(2 * width + 1,
+                                                                          lon_cells))]
+        cells = [(r, c) for r in (row - ring, row + ring) if self.row_lo <= r <= self.row_hi
+                 for c in cols]
+        if ring <= self.col_half:
+            sides = {(col - ring) % lon_cells, (col + ring) % lon_cells}
+            cells.extend((r, c) for r in range(max(row - ring + 1, self.row_lo),
+                                               min(row + ring - 1, self.row_hi) + 1)
+                         for c in sides)
+        return cells
+
+    def _visit_occupied_beyond(self, done: int) -> None:
+        """Visit every occupied cell of the box that rings ``0..done`` did not read."""
         row, col = self.center
         lon_cells = self.index._lon_cells
-        if ring == 0:
-            yield row, col
-            return
-        cols = range(col - ring, col + ring + 1)
-        if 2 * ring + 1 > lon_cells:
-            seen: set[tuple[int, int]] = set()
-        else:
-            seen = None
-        for r in range(row - ring, row + ring + 1):
-            edge = r in (row - ring, row + ring)
-            for c in cols if edge else (col - ring, col + ring):
-                cell = (r, c % lon_cells)
-                if seen is not None:
-                    if cell in seen:
-                        continue
-                    seen.add(cell)
-                yield cell
+        for r in range(self.row_lo, self.row_hi + 1):
+            for c in self.index._row_cols.get(r, ()):
+                away = min((c - col) % lon_cells, (col - c) % lon_cells)
+                if away <= self.col_half and max(abs(r - row), away) > done:
+                    self._visit((r, c))
 
     def _visit(self, cell: tuple[int, int]) -> None:
         members = self.index._cells.get(cell)
@@ -394,24 +497,41 @@ def _hav_term(distance_km: float) -> float:
 REDIS_RADIUS_SLACK = 6372.7976 / EARTH_RADIUS_KM
 REDIS_RADIUS_MARGIN_KM = 0.002
 REDIS_COUNT_MARGIN = 16
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 PURGE_BATCH = 500
 FIRST_CIRCLE_SHARE = 8
+
+# Redis GEO never finds a member stored on the top edge of its range (longitude 180, latitude
+# MAX_LATITUDE): such members are placed at -180 (the same meridian) and GEO_TOP (9 cm south);
+# their records keep the exact coordinates every distance is computed from.
+GEO_TOP = 85.051128
+
+
+def _geo_coordinates(latitude: float, longitude: float) -> tuple[float, float]:
+    return min(latitude, GEO_TOP), -180.0 if longitude >= 180 else longitude
+
 
 # A member's record is "availability<TAB>lat<TAB>lon<TAB>seen<TAB>attributes-json": the scripts
 # splice the exact decimal texts Python sent, so coordinates survive without rounding.
 _PARSE = r"""
+local GEO_TOP, GEO_TOP_TEXT = tonumber('85.051128'), '85.051128'
 local function parse(raw)
   return string.match(raw, '^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$')
 end
 local function record(a, lat, lon, t, x)
   return a .. '\t' .. lat .. '\t' .. lon .. '\t' .. t .. '\t' .. x
 end
+local function geoadd(key, lon, lat, member)
+  if tonumber(lon) >= 180 then lon = '-180' end
+  if tonumber(lat) > GEO_TOP then lat = GEO_TOP_TEXT end
+  redis.call('GEOADD', key, lon, lat, member)
+end
 local function place(member, a, lat, lon)
   if a == 'available' then
-    redis.call('GEOADD', KEYS[1], lon, lat, member)
+    geoadd(KEYS[1], lon, lat, member)
     redis.call('ZREM', KEYS[2], member)
   else
-    redis.call('GEOADD', KEYS[2], lon, lat, member)
+    geoadd(KEYS[2], lon, lat, member)
     redis.call('ZREM', KEYS[1], member)
   end
 end
@@ -448,9 +568,9 @@ if ARGV[5] ~= '' and t ~= ARGV[5] then return raw end
 raw = record(a, ARGV[2], ARGV[3], ARGV[4], x)
 redis.call('HSET', KEYS[4], ARGV[1], raw)
 if a == 'available' then
-  redis.call('GEOADD', KEYS[1], ARGV[3], ARGV[2], ARGV[1])
+  geoadd(KEYS[1], ARGV[3], ARGV[2], ARGV[1])
 else
-  redis.call('GEOADD', KEYS[2], ARGV[3], ARGV[2], ARGV[1])
+  geoadd(KEYS[2], ARGV[3], ARGV[2], ARGV[1])
 end
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 return raw
@@ -534,6 +654,57 @@ end
 return out
 """
 
+# ARGV: cutoff, batch, then pairs of geohash score bounds [low, high)
+# Every available member whose geohash lies in the ranges, with its record: a polar cap, scanned
+# whole because GEOSEARCH misses members there (its search boxes bend near the poles).
+_CAP = _SWEEP + """
+sweep(ARGV[1], ARGV[2])
+local out = {}
+for i = 3, #ARGV, 2 do
+  local members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[i], '(' .. ARGV[i + 1])
+  if #members > 0 then
+    local states = redis.call('HMGET', KEYS[4], unpack(members))
+    for j, member in ipairs(members) do
+      if states[j] then
+        out[#out + 1] = member
+        out[#out + 1] = states[j]
+      end
+    end
+  end
+end
+return out
+"""
+
+# a circle reaching this far toward a pole is searched by scanning the cap, in geohash cells of
+# 2**CAP_STEP by 2**CAP_STEP over the globe (5.3 degrees of latitude per row)
+CAP_LATITUDE = 80.0
+CAP_STEP = 5
+
+
+def _cap_ranges(south: float, north: float) -> list[int]:
+    """Geohash score bounds of the cells of every row overlapping [south, north] latitude."""
+    rows = 1 << CAP_STEP
+    span = 2 * MAX_LATITUDE
+
+    def row(latitude: float) -> int:
+        return min(rows - 1, max(0, math.floor((latitude + MAX_LATITUDE) / span * rows)))
+
+    shift = 52 - 2 * CAP_STEP
+    bounds = []
+    for lat_index in range(row(south), row(north) + 1):
+        for lon_index in range(rows):
+            code = _spread(lat_index) | (_spread(lon_index) << 1)
+            bounds += [code << shift, (code + 1) << shift]
+    return bounds
+
+
+def _spread(value: int) -> int:
+    """The bits of ``value`` at the even positions (Redis interleaves latitude there)."""
+    out = 0
+    for bit in range(CAP_STEP):
+        out |= ((value >> bit) & 1) << (2 * bit)
+    return out
+
 
 def _fields(position: LivePosition) -> list[str]:
     return [position.availability.value, repr(position.latitude), repr(position.longitude),
@@ -562,20 +733,30 @@ class RedisLocationIndex:
         self.stale_after = stale_after
         self.prefix = prefix
         self.keys = [f"{prefix}:{name}" for name in ("available", "busy", "seen", "state", "gone")]
+        self.intact_key = f"{prefix}:intact"
         self._scripts = {name: redis.register_script(body) for name, body in (
             ("add", _ADD), ("restore", _RESTORE), ("move", _MOVE), ("touch", _TOUCH),
             ("set_availability", _SET_AVAILABILITY), ("remove", _REMOVE), ("purge", _PURGE),
-            ("nearby", _NEARBY))}
+            ("nearby", _NEARBY), ("cap", _CAP))}
 
     async def _run(self, name: str, *args: Any) -> Any:
-        return await self._scripts[name](keys=self.keys, args=list(args))
+        return await _reachable(self._scripts[name](keys=self.keys, args=list(args)))
 
     async def add(self, position: LivePosition) -> None:
+        check_indexable(position.latitude, position.longitude)
         await self._run("add", position.member, *_fields(position))
 
     async def add_many(self, positions: Iterable[LivePosition], *, batch: int = 5000) -> None:
         """Adds in MULTI/EXEC batches of ``batch`` members, a handful of commands per batch."""
         pending = list(positions)
+        for position in pending:
+            check_indexable(position.latitude, position.longitude)
+        try:
+            await self._add_batches(pending, batch)
+        except REDIS_DOWN as exc:
+            raise _unavailable(exc) from exc
+
+    async def _add_batches(self, pending: list[LivePosition], batch: int) -> None:
         available_key, busy_key, seen_key, state_key, gone_key = self.keys
         for start in range(0, len(pending), batch):
             chunk = pending[start:start + batch]
@@ -586,8 +767,8 @@ class RedisLocationIndex:
                                            (busy_key, available_key, Availability.BUSY)):
                     placed = [p for p in chunk if p.availability is wanted]
                     if placed:
-                        pipe.geoadd(key, [v for p in placed
-                                          for v in (p.longitude, p.latitude, p.member)])
+                        pipe.geoadd(key, [v for p in placed for v in (
+                            *reversed(_geo_coordinates(p.latitude, p.longitude)), p.member)])
                         pipe.zrem(other, *[p.member for p in placed])
                 pipe.zadd(seen_key, {p.member: p.seen_at for p in chunk})
                 pipe.zrem(gone_key, *members)
@@ -595,6 +776,7 @@ class RedisLocationIndex:
 
     async def move(self, member: str, latitude: float, longitude: float, seen_at: float, *,
                    if_seen_at: float | None = None) -> LivePosition | None:
+        check_indexable(latitude, longitude)
         expected = "" if if_seen_at is None else repr(if_seen_at)
         raw = await self._run("move", member, repr(latitude), repr(longitude), repr(seen_at),
                               expected)
@@ -605,6 +787,7 @@ class RedisLocationIndex:
         return _decode(member, raw) if raw else None
 
     async def restore(self, position: LivePosition) -> LivePosition | None:
+        check_indexable(position.latitude, position.longitude)
         raw = await self._run("restore", position.member, *_fields(position),
                               repr(self.stale_after))
         return _decode(position.member, raw) if raw else None
@@ -619,7 +802,7 @@ class RedisLocationIndex:
         await self._run("remove", member, repr(now))
 
     async def get(self, member: str, now: float) -> LivePosition | None:
-        raw = await self.redis.hget(self.keys[3], member)
+        raw = await _reachable(self.redis.hget(self.keys[3], member))
         if raw is None:
             return None
         position = _decode(member, raw)
@@ -630,13 +813,31 @@ class RedisLocationIndex:
         if count <= 0:
             return []
         cutoff = now - self.stale_after
-        wide = radius_km * REDIS_RADIUS_SLACK + REDIS_RADIUS_MARGIN_KM
+        edge = max(-MAX_LATITUDE, min(MAX_LATITUDE, latitude))
+        if haversine_km(latitude, longitude, edge, longitude) > radius_km:
+            return []  # the whole circle lies beyond MAX_LATITUDE, where no member can be
+        reach = math.degrees(min(radius_km / EARTH_RADIUS_KM, math.pi)) + 0.01
+        if abs(latitude) + reach >= CAP_LATITUDE:
+            south, north = latitude - reach, latitude + reach
+            if latitude < 0:
+                south, north = -MAX_LATITUDE, north
+            else:
+                north = MAX_LATITUDE
+            flat = await self._run("cap", repr(cutoff), PURGE_BATCH, *_cap_ranges(south, north))
+            return _by_distance(self._exact_hits(flat, latitude, longitude, radius_km, cutoff),
+                                count)
+        # GEOSEARCH refuses a centre beyond its range: search from the nearest point it takes,
+        # widened by the shift; a member it leaves out is then judged by ``_settled``
+        center, geo_longitude = _geo_coordinates(max(-GEO_TOP, latitude), longitude)
+        shift = haversine_km(latitude, longitude, center, longitude)
+        wide = (radius_km + shift) * REDIS_RADIUS_SLACK + REDIS_RADIUS_MARGIN_KM
         asked = count + REDIS_COUNT_MARGIN
         while True:
-            flat = await self._run("nearby", repr(latitude), repr(longitude), repr(wide), asked,
+            flat = await self._run("nearby", repr(center), repr(geo_longitude), repr(wide), asked,
                                    repr(cutoff), PURGE_BATCH, repr(wide / FIRST_CIRCLE_SHARE))
             found = self._exact_hits(flat, latitude, longitude, radius_km, cutoff)
-            if len(found) >= count or len(flat) < 2 * asked:
+            if len(flat) < 2 * asked or (len(found) >= count and (
+                    shift == 0 or _settled(flat, found, count, (center, longitude), shift))):
                 return _by_distance(found, count)
             asked *= 4
 
@@ -663,4 +864,36 @@ class RedisLocationIndex:
                 return purged
 
     async def clear(self) -> None:
-        await self.redis.unlink(*self.keys)
+        await _reachable(self.redis.unlink(*self.keys, self.intact_key))
+
+    async def ping(self) -> None:
+        await _reachable(self.redis.ping())
+
+    async def lost_data(self) -> bool:
+        return not await _reachable(self.redis.exists(self.intact_key))
+
+    async def mark_intact(self) -> None:
+        await _reachable(self.redis.set(self.intact_key, "1"))
+
+
+def _settled(flat: list, found: list[NearbyMember], count: int, center: tuple[float, float],
+             shift: float) -> bool:
+    """Redis ordered by distance from a shifted centre: a member it left out lies at least the
+    farthest returned distance minus ``shift`` from the query; no nearer than the count-th found?"""
+    reach = max(haversine_km(*center, position.latitude, position.longitude)
+                for position in (_decode(_text(m), raw) for m, raw in zip(flat[0::2], flat[1::2],
+                                                                          strict=True)))
+    kth = sorted(hit.distance_km for hit in found)[count - 1]
+    return kth <= reach - shift - REDIS_RADIUS_MARGIN_KM
+
+
+async def _reachable(call: Awaitable[Any]) -> Any:
+    try:
+        return await call
+    except REDIS_DOWN as exc:
+        raise _unavailable(exc) from exc
+
+
+def _unavailable(exc: BaseException) -> ServiceUnavailable:
+    return ServiceUnavailable("location index unavailable",
+                              f"the live location store cannot be reached ({type(exc).__name__})")

@@ -3,6 +3,7 @@ import uuid
 import pytest
 import redis.asyncio as aioredis
 
+from tests.integration.runner.private_redis import private_redis  # noqa: F401 (a fixture)
 from tests.support.harness import REDIS_URL, require_redis
 
 

@@ -20,7 +20,7 @@ import structlog
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kilat.platform.errors import BadRequest, not_found
+from kilat.platform.errors import BadRequest, ServiceUnavailable, not_found
 from kilat.platform.geo import is_possible_position
 from kilat.platform.geoindex import (
     Availability,
@@ -29,6 +29,8 @@ from kilat.platform.geoindex import (
     MemoryLocationIndex,
     NearbyMember,
     RedisLocationIndex,
+    check_indexable,
+    is_indexable,
 )
 from kilat.platform.settings import Profile
 from kilat.services.runner.domain import (
@@ -68,6 +70,12 @@ def check_position(latitude: float, longitude: float) -> None:
     if not is_possible_position(latitude, longitude):
         raise BadRequest(IMPOSSIBLE_POSITION,
                          "latitude must be in [-90, 90], longitude in [-180, 180], not (0, 0)")
+
+
+def check_live_position(latitude: float, longitude: float) -> None:
+    """A runner's own position: possible and within the range the location index holds."""
+    check_position(latitude, longitude)
+    check_indexable(latitude, longitude)
 
 
 def availability_of(active_booking_id: uuid.UUID | None) -> Availability:
@@ -206,15 +214,20 @@ class LiveRunners:
 
     async def ingest(self, user_id: uuid.UUID, update: LocationUpdate) -> PingVerdict:
         """Filter one GPS ping, move the runner in the index and publish it when it is accepted."""
-        check_position(update.latitude, update.longitude)
+        check_live_position(update.latitude, update.longitude)
         now = self.clock()
         self._check_timestamp(update, now)
         ping = Ping(update.latitude, update.longitude, now, update.speed_kmh, update.accuracy_m)
         verdict, stored = await self._apply(str(user_id), ping, await self._basis(user_id, now))
+        if verdict.keeps_alive and stored is None:
+            # the index lost the runner after the basis was read (Redis flushed or restarted
+            # empty): the database says whether it is online
+            self._last.pop(user_id, None)
+            verdict, stored = await self._apply(str(user_id), ping,
+                                                await self._restore(user_id, now))
         if not verdict.keeps_alive:
             return verdict
         if stored is None:
-            self._last.pop(user_id, None)
             raise BadRequest(MUST_BE_ONLINE)
         self._last[user_id] = stored
         # a stationary runner is alive too: its row's location_updated_at is kept fresh (at
@@ -310,20 +323,28 @@ class LiveRunners:
             raise
         return len(rows)
 
-    async def warm_up(self) -> int:
-        """Load runners seen recently into an empty in-process index (after a restart)."""
-        if not isinstance(self.index, MemoryLocationIndex) or len(self.index):
+    async def rebuild_if_lost(self) -> int:
+        """Put the runners the database says are online and recently seen back into an index that
+        lost its data (a new process's memory, Redis flushed or restarted empty); how many."""
+        if not await self.index.lost_data():
             return 0
         since = datetime.fromtimestamp(self.clock(), UTC) - timedelta(
             seconds=self.settings.stale_after_seconds)
         async with self.database.session(write=False) as session:
             rows = await RunnerRepository(session).recently_online(since)
+        restored = 0
         for row in rows:
+            if not is_indexable(row.current_lat, row.current_lng):
+                continue  # stored before positions beyond MAX_LATITUDE were refused
             await self.index.restore(LivePosition(
                 str(row.user_id), row.current_lat, row.current_lng,
                 row.location_updated_at.timestamp(), availability_of(row.active_booking_id),
                 attributes_of(row.id, row.active_booking_id)))
-        return len(rows)
+            restored += 1
+        await self.index.mark_intact()
+        if restored:
+            log.info("live index rebuilt from the database", runners=restored)
+        return restored
 
     async def run_flusher(self) -> None:
         await self.every(self.settings.location_flush_seconds, self.flush_positions, "flush")
@@ -338,6 +359,9 @@ class LiveRunners:
 
     async def run_purger(self) -> None:
         await self.every(self.settings.purge_interval_seconds, self.purge, "purge")
+
+    async def run_rebuilder(self) -> None:
+        await self.every(self.settings.rebuild_check_seconds, self.rebuild_if_lost, "rebuild")
 
     async def every(self, seconds: float, work, name: str) -> None:
         """Run ``work`` every ``seconds`` for as long as the service runs; failures are logged."""
@@ -362,7 +386,12 @@ def live_of(runtime) -> LiveRunners:
 
 async def start_live(runtime) -> None:
     live = live_of(runtime)
-    await live.warm_up()
+    runtime.readiness_probes["live_index"] = live.index.ping
+    try:
+        await live.rebuild_if_lost()
+    except ServiceUnavailable as exc:  # the rebuild task tries again once the index answers
+        log.warning("live index rebuild failed", error=exc.detail)
+    runtime.spawn(live.run_rebuilder(), "location-rebuild")
     runtime.spawn(live.run_flusher(), "location-flush")
     runtime.spawn(live.run_purger(), "location-purge")
 

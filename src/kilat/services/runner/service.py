@@ -29,7 +29,12 @@ from kilat.services.runner.domain import (
     mean_rating,
     next_assignment,
 )
-from kilat.services.runner.live import LiveRunners, check_position, live_of
+from kilat.services.runner.live import (
+    LiveRunners,
+    check_live_position,
+    check_position,
+    live_of,
+)
 from kilat.services.runner.models import (
     CrateSpec,
     PetShop,
@@ -144,7 +149,7 @@ def _check_version(current: int, expected: int | None) -> None:
 
 async def go_online(session: AsyncSession, live: LiveRunners, user_id: uuid.UUID,
                     position: Position) -> Runner:
-    check_position(position.latitude, position.longitude)
+    check_live_position(position.latitude, position.longitude)
     runner = await my_runner(session, user_id)
     was_online = runner.session_status == SessionStatus.ACTIVE
     runner.session_status = SessionStatus.ACTIVE.value

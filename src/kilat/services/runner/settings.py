@@ -18,6 +18,9 @@ class RunnerSettings(BaseSettings):
     stale_after_seconds: float = Field(120.0, gt=0)
     location_flush_seconds: float = Field(30.0, gt=0)
     purge_interval_seconds: float = Field(15.0, gt=0)
+    # how often the live index is checked for lost data (Redis flushed or restarted empty) and
+    # rebuilt from the database
+    rebuild_check_seconds: float = Field(5.0, gt=0)
     # an online runner without a job and without a location for this long is signed off
     # (runner.offline, reason no_location_updates); 0 keeps silent runners online
     offline_after_seconds: float = Field(900.0, ge=0)
