@@ -22,6 +22,7 @@ from kilat.platform.events.admin import dead_letter_router
 from kilat.platform.events.consumer import EventConsumer, Handler
 from kilat.platform.events.outbox import OutboxRelay
 from kilat.platform.http import (
+    BodyLimit,
     KernelMiddleware,
     install_error_handlers,
     install_openapi_fixups,
@@ -194,5 +195,6 @@ def create_service_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = Fals
         app.include_router(router)
     if descriptor.handlers is not None:
         app.include_router(dead_letter_router(descriptor.name))
-    app.add_middleware(KernelMiddleware, service=descriptor.name)
+    app.add_middleware(KernelMiddleware, service=descriptor.name,
+                       body_limit=BodyLimit.from_settings(runtime.settings))
     return app
