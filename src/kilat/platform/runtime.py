@@ -28,6 +28,7 @@ from kilat.platform.http import (
     install_openapi_fixups,
     install_probes,
 )
+from kilat.platform.logging import quiet_denied_handshakes
 from kilat.platform.schemas import storable_params
 from kilat.platform.settings import Settings
 
@@ -172,6 +173,7 @@ class ServiceRuntime:
 def create_service_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = False) -> FastAPI:
     """The service's ASGI app; with ``manage_lifecycle`` it starts and stops its runtime."""
     descriptor = runtime.descriptor
+    quiet_denied_handshakes()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

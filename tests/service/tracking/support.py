@@ -125,8 +125,13 @@ async def serve(runtime: ServiceRuntime) -> AsyncIterator[str]:
 
 @asynccontextmanager
 async def socket_for(base: str, booking_id: uuid.UUID, *, token: str | None = None,
-                     share: str | None = None) -> AsyncIterator[ClientConnection]:
+                     share: str | None = None, frames: str | None = "all",
+                     ) -> AsyncIterator[ClientConnection]:
+    """A tracking socket; our own clients ask for every frame (``frames=None``: the original
+    apps' default, flat location frames only)."""
     query = f"token={token}" if token else f"share={share}" if share else ""
+    if frames is not None:
+        query += f"&frames={frames}"
     async with connect(f"{base}/ws/tracking/{booking_id}?{query}", open_timeout=5) as ws:
         yield ws
 

@@ -72,7 +72,8 @@ async def test_runner_pings_reach_the_owner_in_order_within_a_bounded_time(infra
         assert frames[0] == {
             "type": "location_update", "booking_id": str(trip.booking_id),
             "runner_id": str(trip.runner_id), "latitude": points[0][0], "longitude": points[0][1],
-            "speed_kmh": 30.0, "heading_degrees": 90.0, "accuracy_m": 5.0,
+            "speed_kmh": 30.0, "heading_degrees": 90.0, "speed_known": True,
+            "heading_known": True, "accuracy_m": 5.0,
             "timestamp": points[0][2].isoformat().replace("+00:00", "Z"),
         }
         assert elapsed < 2.0

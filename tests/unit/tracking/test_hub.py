@@ -93,6 +93,7 @@ def test_location_frames_are_flat_with_a_type():
     frame = location_frame(booking, runner, Fix(3.1, 101.6, at, 32.5, 180.0, 4.0))
     assert frame == {"type": "location_update", "booking_id": str(booking), "runner_id": str(runner),
                      "latitude": 3.1, "longitude": 101.6, "speed_kmh": 32.5, "heading_degrees": 180.0,
+                     "speed_known": True, "heading_known": True,
                      "accuracy_m": 4.0, "timestamp": "2026-11-24T10:00:00.123456Z"}
 
 

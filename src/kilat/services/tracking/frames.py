@@ -80,14 +80,19 @@ class TripSnapshot:
 
 
 def location_frame(booking_id: uuid.UUID, runner_id: uuid.UUID, fix: Fix) -> dict[str, Any]:
+    """The flat location frame every original client parses: ``speed_kmh`` and
+    ``heading_degrees`` are always numbers (clients format them), 0.0 when the runner's phone did
+    not report them; ``speed_known`` / ``heading_known`` say which."""
     return {
         "type": "location_update",
         "booking_id": str(booking_id),
         "runner_id": str(runner_id),
         "latitude": fix.latitude,
         "longitude": fix.longitude,
-        "speed_kmh": fix.speed_kmh,
-        "heading_degrees": fix.heading_degrees,
+        "speed_kmh": 0.0 if fix.speed_kmh is None else fix.speed_kmh,
+        "heading_degrees": 0.0 if fix.heading_degrees is None else fix.heading_degrees,
+        "speed_known": fix.speed_kmh is not None,
+        "heading_known": fix.heading_degrees is not None,
         "accuracy_m": fix.accuracy_m,
         "timestamp": rfc3339(fix.recorded_at),
     }

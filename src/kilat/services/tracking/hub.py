@@ -33,12 +33,17 @@ class Viewer:
 
 class Connection:
     """A socket's outgoing side: frames wait in a bounded queue so one slow reader never blocks
-    the room; a reader whose queue is full is dropped."""
+    the room; a reader whose queue is full is dropped.
 
-    def __init__(self, websocket: WebSocket, viewer: Viewer, *, limit: int):
+    ``all_frames`` is the client's choice (``?frames=all``): without it a socket gets only the
+    original contract's flat location frames, which is all the original apps can parse."""
+
+    def __init__(self, websocket: WebSocket, viewer: Viewer, *, limit: int,
+                 all_frames: bool = False):
         self.websocket = websocket
         self.viewer = viewer
         self.limit = limit
+        self.all_frames = all_frames
         self.sending_since: float | None = None
         self.close_code: int | None = None
         self.close_reason = ""
@@ -104,11 +109,13 @@ class Hub:
         if not room:
             del self._rooms[connection.room]
 
-    def broadcast(self, booking_id: str, text: str, *, skip: Connection | None = None) -> int:
-        """Queue ``text`` to every socket of the room but ``skip``; returns how many took it."""
+    def broadcast(self, booking_id: str, text: str, *, skip: Connection | None = None,
+                  rich: bool = False) -> int:
+        """Queue ``text`` to every socket of the room but ``skip`` (a ``rich`` frame - status,
+        chat - only to the sockets that asked for every frame); returns how many took it."""
         delivered = 0
         for connection in tuple(self._rooms.get(booking_id, ())):
-            if connection is not skip:
+            if connection is not skip and (connection.all_frames or not rich):
                 delivered += connection.offer(text)
         FRAMES.inc(delivered)
         return delivered

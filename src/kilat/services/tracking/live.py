@@ -286,7 +286,8 @@ class LiveTracking:
         if from_peer and message.get("trip"):
             self.trips.remember(TripSnapshot.from_wire(message["trip"]))
         if message.get("frame"):
-            self.hub.broadcast(booking_id, json.dumps(message["frame"]))
+            # status and chat frames: only sockets that opted in (?frames=all) can parse them
+            self.hub.broadcast(booking_id, json.dumps(message["frame"]), rich=True)
         if share_id := message.get("revoked_share_id"):
             self.hub.dismiss(booking_id, lambda v: str(v.share_id) == share_id,
                              CLOSE_REVOKED, "share link revoked")

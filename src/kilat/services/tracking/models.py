@@ -76,6 +76,17 @@ class Trip(Base, Entity, VersionMixin):
         return TripParties(self.owner_id, self.runner_id, self.status, self.end_reason)
 
 
+class BookingOwner(Base):
+    """Who owns a booking, from ``booking.requested``: lets the owner open the live socket
+    before a runner accepts (there is no trip yet)."""
+
+    __tablename__ = "booking_owners"
+
+    booking_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    owner_id: Mapped[uuid.UUID]
+    requested_at: Mapped[datetime]
+
+
 # Partitioned by day on PostgreSQL (see the migration), so it is a Core table keyed on the ping.
 waypoints = Table(
     "trip_waypoints",

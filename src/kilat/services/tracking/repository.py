@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilat.services.tracking.domain import TripStatus
 from kilat.services.tracking.models import (
+    BookingOwner,
     ChatMessage,
     ChatRead,
     SharedTrip,
@@ -114,6 +115,17 @@ class Trips(Repository):
             .execution_options(synchronize_session=False)
         )
         return {row.id: row.owner_id for row in result}
+
+
+class BookingOwners(Repository):
+    async def remember(self, booking_id: uuid.UUID, owner_id: uuid.UUID, at: datetime) -> None:
+        await self.session.execute(
+            self._insert(BookingOwner).values(booking_id=booking_id, owner_id=owner_id,
+                                              requested_at=at).on_conflict_do_nothing())
+
+    async def owner_of(self, booking_id: uuid.UUID) -> uuid.UUID | None:
+        return await self.session.scalar(
+            select(BookingOwner.owner_id).where(BookingOwner.booking_id == booking_id))
 
 
 class Waypoints(Repository):

@@ -43,6 +43,7 @@ from kilat.services.tracking.domain import (
 from kilat.services.tracking.frames import TripSnapshot
 from kilat.services.tracking.models import ChatMessage, SharedTrip, Trip
 from kilat.services.tracking.repository import (
+    BookingOwners,
     ChatMessages,
     ChatReads,
     Shares,
@@ -119,6 +120,9 @@ class TripChange:
 async def apply_booking_fact(session: AsyncSession, event_type: str, facts: BookingFacts,
                              pending: PendingWaypoints) -> list[TripChange]:
     """Start, end or annotate the booking's trip; safe when the same fact arrives twice."""
+    if event_type == "booking.requested":
+        await BookingOwners(session).remember(facts.booking_id, facts.owner_id, facts.occurred_at)
+        return []
     effect = booking_effect(event_type)
     if effect is Effect.START:
         return await _start(session, facts, pending)
@@ -230,6 +234,11 @@ async def snapshot(session: AsyncSession, trip: Trip) -> TripSnapshot:
 
 
 # --- reads ---------------------------------------------------------------------------------------
+
+
+async def booking_owner(session: AsyncSession, booking_id: uuid.UUID) -> uuid.UUID | None:
+    """The owner of a requested booking, known before any runner accepts it."""
+    return await BookingOwners(session).owner_of(booking_id)
 
 
 def no_trip(booking_id: uuid.UUID) -> NotFound:

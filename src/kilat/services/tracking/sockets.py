@@ -17,7 +17,7 @@ from kilat.platform.geo import is_possible_position
 from kilat.platform.http import error_response
 from kilat.platform.models import utcnow
 from kilat.services.tracking import frames, service
-from kilat.services.tracking.domain import Fix, FrameBudget, may_send_location
+from kilat.services.tracking.domain import Fix, FrameBudget, Party, may_send_location
 from kilat.services.tracking.hub import Connection, Viewer, close_quietly
 from kilat.services.tracking.live import CLOSE_REVOKED, LiveTracking, live_of
 from kilat.services.tracking.schemas import LocationIn
@@ -27,10 +27,14 @@ CLOSE_TOO_BIG = 1009
 DENIAL_EXTENSION = "websocket.http.response"
 
 
+FRAME_CHOICES = {"location": False, "all": True}
+
+
 @dataclass(frozen=True, slots=True)
 class Admission:
     viewer: Viewer
     expires_at: datetime | None = None
+    all_frames: bool = False
 
 
 async def tracking_socket(websocket: WebSocket, booking_id: str) -> None:
@@ -41,7 +45,8 @@ async def tracking_socket(websocket: WebSocket, booking_id: str) -> None:
         await refuse(websocket, exc)
         return
     await websocket.accept()
-    connection = Connection(websocket, admission.viewer, limit=live.settings.socket_queue_size)
+    connection = Connection(websocket, admission.viewer, limit=live.settings.socket_queue_size,
+                            all_frames=admission.all_frames)
     live.join(connection)
     try:
         await converse(live, connection, admission)
@@ -60,21 +65,26 @@ async def admit(live: LiveTracking, websocket: WebSocket, raw_booking_id: str) -
 
     Membership is checked against this instance's view of the trip: every committed change,
     here or on another instance, updates it, and it is checked against the database every
-    ``trip_refresh_seconds`` in case a change from another instance was lost.
+    ``trip_refresh_seconds`` in case a change from another instance was lost. Before a runner
+    accepts there is no trip yet: the booking's owner (or an admin) is let in from the booking
+    read model and gets the positions once the trip starts.
     """
     try:
         booking_id = uuid.UUID(raw_booking_id)
     except ValueError as exc:
         raise BadRequest("invalid booking id") from exc
+    all_frames = _frames_choice(websocket)
     token = websocket.query_params.get("token") or _bearer(websocket)
     share = websocket.query_params.get("share")
     if token:
         user = live.runtime.verifier.principal(token)
         trip = await live.trips.for_booking(booking_id)
         if trip is None:
-            raise service.no_trip(booking_id)
-        party = service.party_or_refuse(trip.snapshot.parties, user)
-        return Admission(Viewer(booking_id, user_id=user.user_id, party=party.value))
+            party = await _party_before_trip(live, booking_id, user)
+        else:
+            party = service.party_or_refuse(trip.snapshot.parties, user)
+        return Admission(Viewer(booking_id, user_id=user.user_id, party=party.value),
+                         all_frames=all_frames)
     if share:
         # the link itself is always read (it may have been revoked); the trip comes from the directory
         async with live.runtime.database.session(write=False) as session:
@@ -83,8 +93,29 @@ async def admit(live: LiveTracking, websocket: WebSocket, raw_booking_id: str) -
             raise Forbidden("this share link is for another booking")
         if await live.trips.for_booking(booking_id) is None:
             raise service.no_trip(booking_id)
-        return Admission(Viewer(booking_id, share_id=shared.id), shared.expires_at)
+        return Admission(Viewer(booking_id, share_id=shared.id), shared.expires_at, all_frames)
     raise Unauthorized("token query parameter is required")
+
+
+def _frames_choice(websocket: WebSocket) -> bool:
+    """``?frames=location`` (the default: the original contract's flat location frames only) or
+    ``?frames=all`` (also status, chat and heartbeat frames)."""
+    choice = websocket.query_params.get("frames", "location")
+    if choice not in FRAME_CHOICES:
+        raise BadRequest("invalid frames", "frames must be 'location' or 'all'")
+    return FRAME_CHOICES[choice]
+
+
+async def _party_before_trip(live: LiveTracking, booking_id: uuid.UUID, user) -> Party:
+    async with live.runtime.database.session(write=False) as session:
+        owner_id = await service.booking_owner(session, booking_id)
+    if owner_id is None:
+        raise service.no_trip(booking_id)
+    if user.user_id == owner_id:
+        return Party.OWNER
+    if user.is_admin:
+        return Party.ADMIN
+    raise Forbidden("you are not a party to this booking")
 
 
 async def refuse(websocket: WebSocket, exc: KilatError) -> None:
@@ -100,7 +131,8 @@ async def converse(live: LiveTracking, connection: Connection, admission: Admiss
     jobs = [connection.pump(), read(live, connection), connection.dismissed.wait()]
     if admission.expires_at is not None:
         jobs.append(_expire(connection, admission.expires_at))
-    if live.settings.socket_heartbeat_seconds > 0:
+    if live.settings.socket_heartbeat_seconds > 0 and connection.all_frames:
+        # a default socket keeps alive with protocol-level pings: its clients parse every frame
         jobs.append(_heartbeat(connection, live.settings.socket_heartbeat_seconds))
     tasks = [asyncio.ensure_future(job) for job in jobs]
     try:
