@@ -106,7 +106,7 @@ async def test_full_journey_notifies_both_parties_and_the_review_moves_the_ratin
                         if m["Subject"] == "Booking Completed"]
 
             [email] = await wait_for(emailed, timeout=10)
-            assert "Booking BK-J0URNY completed. Payment has been processed." in email.get_content()
+            assert "Booking BK-J0URNY is complete. Thank you for using Kilat Pet Runner!" in email.get_content()
 
             rating = await gateway.get(f"/api/v1/reviews/runner/{runner_id}", headers=owner)
             assert (rating.json()["average"], rating.json()["count"]) == (5.0, 1)

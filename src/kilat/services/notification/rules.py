@@ -147,10 +147,16 @@ def chat_message(event_type: str, data: Data) -> list[Notice]:
                    as_uuid(data.get("booking_id")), channels=frozenset({Channel.PUSH}))]
 
 
+WELCOMES = {"owner": "identity.user_registered.owner", "runner": "identity.user_registered.runner",
+            "shop": "identity.user_registered.shop"}
+
+
 def user_registered(event_type: str, data: Data) -> list[Notice]:
+    """One welcome per role; a role without its own gets the plain one."""
     user = as_uuid(data.get("user_id"))
     context = {"name": data.get("full_name") or ""}
-    return [Notice(user, "identity.user_registered", context, f"{event_type}:{user}",
+    template = WELCOMES.get(str(data.get("role") or ""), "identity.user_registered")
+    return [Notice(user, template, context, f"{event_type}:{user}",
                    channels=frozenset({Channel.EMAIL, Channel.PUSH}))]
 
 

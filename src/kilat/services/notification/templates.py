@@ -40,18 +40,22 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
                "body": "Haiwan peliharaan anda dalam perjalanan! Tempahan {booking_number}"},
     },
     "booking.delivery_confirmed": {
-        "en": {"title": "Delivery Confirmed!",
-               "body": "Delivery confirmed for booking {booking_number}. "
-                       "Thank you for using Kilat Pet Runner!"},
-        "ms": {"title": "Penghantaran Disahkan!",
-               "body": "Penghantaran disahkan untuk tempahan {booking_number}. "
-                       "Terima kasih kerana menggunakan Kilat Pet Runner!"},
+        # the runner's /deliver: the owner has not confirmed anything yet
+        "en": {"title": "Pet Delivered",
+               "body": "Your runner has delivered your pet for booking {booking_number}. "
+                       "Please confirm the delivery in the app."},
+        "ms": {"title": "Haiwan Peliharaan Dihantar",
+               "body": "Penghantar anda telah menghantar haiwan peliharaan anda untuk tempahan "
+                       "{booking_number}. Sila sahkan penghantaran dalam aplikasi."},
     },
     "booking.completed": {
+        # whether money moved is told by the payment service's own events, never here
         "en": {"title": "Booking Completed",
-               "body": "Booking {booking_number} completed. Payment has been processed."},
+               "body": "Booking {booking_number} is complete. "
+                       "Thank you for using Kilat Pet Runner!"},
         "ms": {"title": "Tempahan Selesai",
-               "body": "Tempahan {booking_number} selesai. Pembayaran telah diproses."},
+               "body": "Tempahan {booking_number} telah selesai. "
+                       "Terima kasih kerana menggunakan Kilat Pet Runner!"},
     },
     "booking.cancelled": {
         "en": {"title": "Booking Cancelled",
@@ -146,7 +150,12 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
         "en": {"title": "New message from {sender}", "body": "{sender} sent a photo"},
         "ms": {"title": "Mesej baharu daripada {sender}", "body": "{sender} menghantar foto"},
     },
+    # one welcome per role (the rule picks it): each tells that role what it can do next
     "identity.user_registered": {
+        "en": {"title": "Welcome to Kilat", "body": "Your Kilat account is ready."},
+        "ms": {"title": "Selamat Datang ke Kilat", "body": "Akaun Kilat anda sudah sedia."},
+    },
+    "identity.user_registered.owner": {
         "en": {"title": "Welcome to Kilat",
                "body": "Your Kilat Pet Runner account is ready.",
                "email_body": "Your Kilat Pet Runner account is ready. Book your pet's first "
@@ -155,6 +164,27 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
                "body": "Akaun Kilat Pet Runner anda sudah sedia.",
                "email_body": "Akaun Kilat Pet Runner anda sudah sedia. Tempah perjalanan pertama "
                              "haiwan peliharaan anda bila-bila masa."},
+    },
+    "identity.user_registered.runner": {
+        "en": {"title": "Welcome to Kilat",
+               "body": "Your Kilat runner account is ready.",
+               "email_body": "Your Kilat runner account is ready. Set up your runner profile "
+                             "and go online to receive delivery jobs near you."},
+        "ms": {"title": "Selamat Datang ke Kilat",
+               "body": "Akaun penghantar Kilat anda sudah sedia.",
+               "email_body": "Akaun penghantar Kilat anda sudah sedia. Lengkapkan profil "
+                             "penghantar anda dan dalam talian untuk menerima tugasan "
+                             "penghantaran berdekatan."},
+    },
+    "identity.user_registered.shop": {
+        "en": {"title": "Welcome to Kilat",
+               "body": "Your Kilat shop account is ready.",
+               "email_body": "Your Kilat shop account is ready. Add your shop and its products "
+                             "so pet owners can find you."},
+        "ms": {"title": "Selamat Datang ke Kilat",
+               "body": "Akaun kedai Kilat anda sudah sedia.",
+               "email_body": "Akaun kedai Kilat anda sudah sedia. Tambah kedai dan produk anda "
+                             "supaya pemilik haiwan dapat mencari anda."},
     },
     "identity.password_reset_requested": {
         "en": {"title": "Password Reset",
