@@ -95,27 +95,17 @@ def world(platform: Platform) -> Iterator[World]:
 
 
 def test_hostile_fields_and_parameters_get_an_enveloped_4xx_never_a_5xx(world: World):
-    offences: list[Offence] = []
     with world.probe() as probe:
-        try:
-            for operation in world.operations():
-                offences += _drive(world, probe, operation)
-        except PlatformStalled as stalled:
-            offences.append(stalled.offence)
+        offences = _collect(_drive(world, probe, operation) for operation in world.operations())
     offences += _lag_offences(world, probe)
     _assert_none(world, offences, "hostile fields and parameters")
 
 
 def test_a_body_over_the_limit_gets_an_enveloped_413_on_every_json_route(world: World):
     limit = world.max_body_bytes
-    offences: list[Offence] = []
     with world.probe() as probe:
-        try:
-            for operation in world.operations():
-                if operation.content_type == JSON:
-                    offences += _drive_oversized(world, probe, operation, limit)
-        except PlatformStalled as stalled:
-            offences.append(stalled.offence)
+        offences = _collect(_drive_oversized(world, probe, operation, limit)
+                            for operation in world.operations() if operation.content_type == JSON)
     offences += _lag_offences(world, probe)
     _assert_none(world, offences, f"bodies of {limit + 1} bytes")
 
@@ -132,28 +122,36 @@ class PlatformStalled(Exception):
                                f"{STALL_GRACE_SECONDS:g} s; the remaining cases were not sent")
 
 
-def _drive(world: World, probe: ResponsivenessProbe, operation: Operation) -> list[Offence]:
-    offences = []
+def _collect(groups: Iterable[Iterable[Offence]]) -> list[Offence]:
+    """Every offence of every group, until the platform stops answering altogether."""
+    found: list[Offence] = []
+    try:
+        for group in groups:
+            for offence in group:
+                found.append(offence)
+    except PlatformStalled as stalled:
+        found.append(stalled.offence)
+    return found
+
+
+def _drive(world: World, probe: ResponsivenessProbe, operation: Operation) -> Iterator[Offence]:
     for case in cases(world.spec, operation, _overrides(world, operation)):
         label = f"{_name(operation)} [{case.label}]"
         probe.during = label
         role = _role_of(world, case)
-        offences += _checked(world, label, _offences(
+        yield from _checked(world, label, _offences(
             label, case, _send(world.users[role], case.request())))
-    return offences
 
 
 def _drive_oversized(world: World, probe: ResponsivenessProbe, operation: Operation,
-                     limit: int) -> list[Offence]:
+                     limit: int) -> Iterator[Offence]:
     oversized = oversized_json(limit)
     baseline = next(cases(world.spec, operation, _overrides(world, operation)))
     user = world.users[_role_of(world, baseline)]
-    offences = []
     for how, content in (("Content-Length", oversized), ("chunked", chunks(oversized))):
         label = f"{_name(operation)} [{limit + 1} bytes, {how}]"
         probe.during = label
-        offences += _checked(world, label, _oversized_offences(user, baseline, label, content))
-    return offences
+        yield from _checked(world, label, _oversized_offences(user, baseline, label, content))
 
 
 def _checked(world: World, label: str, offences: list[Offence]) -> list[Offence]:

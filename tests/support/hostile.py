@@ -4,8 +4,9 @@ Each operation gets a valid baseline request (values from the schema, or from ``
 the schema cannot know: existing ids, a password, a pattern). Every case then changes one thing in
 the baseline (one body field, one query or path parameter, or a coordinate pair) to a value an
 attacker would try. A case marked ``must_refuse`` carries a value no route may accept (NUL, an
-integer beyond 64 bits, a coordinate off the globe, NaN, a ``javascript:`` URL): it must get a
-4xx. Every other case must only avoid a 5xx.
+integer beyond 64 bits in a body field, a value outside a parameter's declared bounds, a coordinate
+off the globe, NaN or Infinity, a ``javascript:`` URL): it must get a 4xx. Every other case (valid
+extremes such as the poles, control characters, year 1 and year 9999) must only avoid a 5xx.
 """
 
 from __future__ import annotations
