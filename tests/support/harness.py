@@ -165,13 +165,15 @@ def auth_headers(infra: Infrastructure, role: str, user_id: uuid.UUID | None = N
 
 @asynccontextmanager
 async def running_service(
-    descriptor: ServiceDescriptor, infra: Infrastructure, *, database_url: str | None = None
+    descriptor: ServiceDescriptor, infra: Infrastructure, *, database_url: str | None = None,
+    consume: bool = True,
 ) -> AsyncIterator[tuple[ServiceRuntime, httpx.AsyncClient]]:
-    """Start one service (migrations run, relay and consumers live) and yield an HTTP client."""
+    """Start one service (migrations run, relay and consumers live) and yield an HTTP client.
+    With ``consume=False`` its consumer never starts: no event reaches its read models."""
     from kilat.platform.db import drop_database
 
     runtime = ServiceRuntime(descriptor, infra, database_url=database_url)
-    await runtime.start()
+    await runtime.start(consume=consume)
     app = create_service_app(runtime)
     transport = httpx.ASGITransport(app=app)
     try:

@@ -122,14 +122,17 @@ class ServiceRuntime:
         await ensure_database(self.database.url, extensions=self.descriptor.extensions)
         await migrate(self.database, self.descriptor.migrations_dir)
 
-    async def start(self, *, prepare: bool = True, demo: bool = False) -> None:
+    async def start(self, *, prepare: bool = True, demo: bool = False,
+                    consume: bool = True) -> None:
+        """Start the relay, hooks and (unless ``consume`` is false, as tests that pause the
+        consumer ask) the event consumer."""
         if prepare:
             await self.prepare_database()
         self._relay_task = self.spawn(self.relay.run(), "outbox-relay")
         await revocations.follow(self.infra)
         for hook in self.descriptor.on_start:
             await hook(self)
-        if self.descriptor.handlers is not None:
+        if consume and self.descriptor.handlers is not None:
             self.consumer = EventConsumer(self.name, self.database, self.descriptor.handlers(self),
                                           on_commit=self.relay.wake)
             await self.bus.subscribe(self.name, self.consumer.patterns, self.consumer)

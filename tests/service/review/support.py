@@ -13,14 +13,32 @@ from kilat.platform.runtime import Infrastructure
 from kilat.services.review import descriptor
 from kilat.services.review.api import SETTINGS_KEY
 from kilat.services.review.settings import ReviewSettings
+from tests.support.bookings import fake_booking_service
 from tests.support.harness import auth_headers, running_service
+
+BOOKINGS = "test_bookings"  # what the stand-in booking service shows, by booking id
 
 
 @asynccontextmanager
-async def review_service(infra: Infrastructure, *, database_url: str | None = None, **settings):
+async def review_service(infra: Infrastructure, *, database_url: str | None = None,
+                         consume: bool = True, **settings):
+    """The review service beside a stand-in booking service that shows every booking the test
+    announced (``booking_event`` or ``show_booking``)."""
     infra.extras[SETTINGS_KEY] = ReviewSettings(**settings)
-    async with running_service(descriptor, infra, database_url=database_url) as (runtime, client):
+    bookings = infra.extras.setdefault(BOOKINGS, {})
+    infra.service_apps["booking"] = fake_booking_service(infra, bookings)
+    async with running_service(descriptor, infra, database_url=database_url,
+                               consume=consume) as (runtime, client):
         yield runtime, client
+
+
+def show_booking(infra: Infrastructure, trip: Trip, status: str, **extra) -> None:
+    """The booking as GET /api/v1/bookings/{id} shows it from now on."""
+    infra.extras[BOOKINGS][str(trip.booking_id)] = {
+        "id": str(trip.booking_id), "booking_number": "BK-RVW001",
+        "owner_id": str(trip.owner.user_id), "runner_id": str(trip.runner.user_id),
+        "status": status, "completed_at": "2026-12-01T10:00:00Z" if status == "completed" else None,
+        "updated_at": "2026-12-01T10:00:00Z"} | extra
 
 
 @dataclass
@@ -67,6 +85,7 @@ async def handle(runtime, type: str, data: dict) -> None:
 
 
 async def booking_event(runtime, type: str, trip: Trip, status: str, **extra) -> None:
+    show_booking(runtime.infra, trip, status)
     await handle(runtime, type, {
         "booking_id": str(trip.booking_id), "booking_number": "BK-RVW001",
         "owner_id": str(trip.owner.user_id), "runner_id": str(trip.runner.user_id),

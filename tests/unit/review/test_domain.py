@@ -57,3 +57,10 @@ def test_review_window():
     assert window_closed(done, done + timedelta(days=30, seconds=1), 30)
     assert not window_closed(done, done + timedelta(days=3650), 0)
     assert not window_closed(None, done, 30)
+
+
+def test_a_late_event_never_moves_a_booking_behind_what_was_read():
+    assert accepts_update("in_progress", "delivered") and accepts_update("delivered", "delivered")
+    assert not accepts_update("delivered", "in_progress")
+    assert not accepts_update("in_progress", "accepted")
+    assert accepts_update("accepted", "requested") and accepts_update("requested", "accepted")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from kilat.platform.auth import CurrentUser, RequireRole
 from kilat.platform.http import Session
 from kilat.platform.models import utcnow
+from kilat.platform.readthrough import Fetch, from_owner
 from kilat.platform.schemas import Envelope, Page, Paging, error_responses, ok, page_of
 from kilat.services.review import schemas
 from kilat.services.review.service import ReviewService
@@ -24,7 +25,13 @@ def _service(request: Request, session: Session) -> ReviewService:
     if settings is None:
         settings = runtime.infra.extras.get(SETTINGS_KEY) or ReviewSettings()
         runtime.state[SETTINGS_KEY] = settings
-    return ReviewService(session, settings)
+
+    def fetch_booking(booking_id: uuid.UUID) -> Fetch:
+        return from_owner(runtime.infra, "booking", f"/api/v1/bookings/{booking_id}",
+                          authorization=request.headers.get("authorization"),
+                          entity="Booking", entity_id=booking_id)
+
+    return ReviewService(session, settings, fetch_booking)
 
 
 Reviews = Annotated[ReviewService, Depends(_service)]

@@ -13,6 +13,9 @@ from kilat.platform.errors import BadRequest
 COMPLETED = "completed"
 # a booking in one of these states never changes again; late events must not revive it
 TERMINAL = frozenset({"completed", "cancelled"})
+# how far a booking has gone; requested and accepted share a rank (a runner may hand it back)
+PROGRESS = {"requested": 0, "accepted": 0, "in_progress": 1, "delivered": 2, "completed": 3,
+            "cancelled": 3}
 MAX_TAGS = 10
 _TAG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
@@ -22,9 +25,17 @@ class ReviewerRole(StrEnum):
     RUNNER = "runner"
 
 
-def accepts_update(current: str) -> bool:
-    """Whether a booking in ``current`` may still change (late events never revive a final one)."""
-    return current not in TERMINAL
+def accepts_update(current: str, new: str | None = None) -> bool:
+    """Whether a booking in ``current`` may move to ``new``: late events never revive a final one
+    nor move it back behind what a direct read from the booking service already showed."""
+    if current in TERMINAL:
+        return False
+    return new is None or PROGRESS.get(new, 0) >= PROGRESS.get(current, 0)
+
+
+def reviewable(status: str, runner_id: uuid.UUID | None) -> bool:
+    """Reviews open once the booking is completed (with a runner)."""
+    return status == COMPLETED and runner_id is not None
 
 
 def reviewer_role(user_id: uuid.UUID, owner_id: uuid.UUID | None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kilat.platform.auth import Principal
 from kilat.platform.errors import Conflict, Forbidden, Unprocessable, not_found
 from kilat.platform.events import record_event
+from kilat.platform.readthrough import Fetch, read_through
 from kilat.services.review import domain, events
 from kilat.services.review.models import Review, ReviewBooking
 from kilat.services.review.repository import Repository
@@ -23,11 +25,21 @@ def _uuid(value: Any) -> uuid.UUID | None:
     return None if value in (None, "") else uuid.UUID(str(value))
 
 
+def _time(value: Any) -> datetime | None:
+    return None if not value else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+# the booking as GET /api/v1/bookings/{id} shows it, read for a caller whose read model lags
+BookingFetch = Callable[[uuid.UUID], Fetch]
+
+
 class ReviewService:
-    def __init__(self, session: AsyncSession, settings: ReviewSettings | None = None) -> None:
+    def __init__(self, session: AsyncSession, settings: ReviewSettings | None = None,
+                 fetch_booking: BookingFetch | None = None) -> None:
         self.session = session
         self.repo = Repository(session)
         self.settings = settings or ReviewSettings()
+        self.fetch_booking = fetch_booking
 
     async def record_booking(self, data: dict[str, Any], occurred_at: datetime) -> None:
         """Keep the booking's parties and status as the booking service reports them."""
@@ -38,7 +50,7 @@ class ReviewService:
         if booking is None:
             booking = ReviewBooking(booking_id=booking_id, owner_id=owner_id, status=data["status"])
             self.session.add(booking)
-        elif not domain.accepts_update(booking.status):
+        elif not domain.accepts_update(booking.status, data["status"]):
             return
         booking.status = data["status"]
         booking.booking_number = data.get("booking_number") or booking.booking_number or ""
@@ -48,13 +60,13 @@ class ReviewService:
 
     async def create(self, user: Principal, body: ReviewCreate, now: datetime) -> Review:
         """A party of a completed booking reviews the other party, once."""
-        booking = await self.repo.booking(body.booking_id)
+        booking = await self._completed_booking(body.booking_id)
         if booking is None:
             raise not_found("Booking", body.booking_id)
         role = domain.reviewer_role(user.user_id, booking.owner_id, booking.runner_id)
         if role is None:
             raise Forbidden("only the owner or the runner of a booking can review it")
-        if booking.status != domain.COMPLETED or booking.runner_id is None:
+        if not domain.reviewable(booking.status, booking.runner_id):
             raise Unprocessable("booking is not completed",
                                 f"booking status is '{booking.status}'; reviews open on completion")
         if domain.window_closed(booking.completed_at, now, self.settings.window_days):
@@ -73,6 +85,27 @@ class ReviewService:
                            events.review_data(review, await self._runner_rating(review)),
                            subject=str(review.booking_id))
         return review
+
+    async def _completed_booking(self, booking_id: uuid.UUID) -> ReviewBooking | None:
+        """The booking from the read model, or from the booking service while its completion is
+        still on the way here."""
+        if self.fetch_booking is None:
+            return await self.repo.booking(booking_id)
+        return await read_through(
+            lambda: self.repo.booking(booking_id),
+            lambda booking: domain.reviewable(booking.status, booking.runner_id),
+            self.fetch_booking(booking_id), self._upsert_fetched)
+
+    async def _upsert_fetched(self, data: dict[str, Any]) -> ReviewBooking | None:
+        booking_id = uuid.UUID(str(data["id"]))
+        moment = _time(data.get("completed_at")) or _time(data.get("updated_at"))
+        try:
+            async with self.session.begin_nested():
+                await self.record_booking({**data, "booking_id": booking_id}, moment)
+                await self.session.flush()
+        except IntegrityError:
+            pass  # its event was recorded meanwhile; that row stands
+        return await self.repo.booking(booking_id)
 
     def _new(self, booking: ReviewBooking, role: domain.ReviewerRole, reviewer: uuid.UUID,
              body: ReviewCreate) -> Review:
