@@ -146,3 +146,15 @@ async def test_uploads_land_in_the_data_dir_blobs_folder(client, people, infra):
     photo = (await _upload(client, booking["id"], people.owner, JPEG)).json()["data"]
     key = photo["photo_url"].removeprefix("/api/v1/bookings/photos/files/")
     assert (infra.settings.data_dir / "blobs" / key).read_bytes() == JPEG
+
+
+@pytest.mark.parametrize("caption", ["Rex\x00", "Rex\x1b[31m"])
+async def test_an_upload_caption_with_control_characters_is_400_and_nothing_is_stored(
+        client, people, caption):
+    booking = await booking_at(client, people, "in_progress")
+    response = await _upload(client, booking["id"], people.runner, JPEG, caption=caption)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "caption: must be valid text of at most 500 characters"
+    photos = await client.get(f"/api/v1/bookings/{booking['id']}/photos",
+                              headers=people.owner.headers)
+    assert photos.json()["data"] == []

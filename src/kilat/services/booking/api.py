@@ -21,6 +21,7 @@ from kilat.platform.schemas import (
     error_responses,
     ok,
     page_of,
+    storable_text,
 )
 from kilat.platform.storage import BlobNotFound, BlobStorage, InvalidBlobKey
 from kilat.services.booking import pets, service
@@ -266,10 +267,13 @@ async def upload_photo(
 
 
 def _caption(raw: str | None) -> str | None:
+    """A form field is no ``Schema``: the kernel's text rule is applied here."""
     try:
-        return CAPTION.validate_python(raw)
-    except ValidationError as exc:
-        raise BadRequest("caption: must be valid text of at most 500 characters") from exc
+        caption = CAPTION.validate_python(raw)
+        return None if caption is None else storable_text(caption)
+    except (ValidationError, ValueError) as exc:
+        raise BadRequest("caption: must be valid text of at most 500 characters",
+                         str(exc) if not isinstance(exc, ValidationError) else "") from exc
 
 
 pet_router = APIRouter(prefix="/api/v1/pets", tags=["pets"])
