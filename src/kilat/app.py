@@ -11,7 +11,12 @@ from fastapi import FastAPI
 from kilat.platform.db import Database, ensure_database, migrate
 from kilat.platform.infra import build_infrastructure
 from kilat.platform.logging import configure_logging
-from kilat.platform.runtime import Infrastructure, ServiceRuntime, create_service_app
+from kilat.platform.runtime import (
+    Infrastructure,
+    ServiceRuntime,
+    create_service_app,
+    freeze_startup_heap,
+)
 from kilat.platform.settings import Settings
 from kilat.services import SERVICES, load_descriptor
 
@@ -41,6 +46,7 @@ def build_embedded_app(
             if demo and started:  # a small simulated city, so a new user sees a living system
                 from kilat.simulate import demo_in_background
                 started[-1].spawn(demo_in_background(gateway), "demo-city")
+            freeze_startup_heap()
             yield
         finally:
             for runtime in reversed(started):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -173,6 +174,14 @@ class ServiceRuntime:
         return checks
 
 
+def freeze_startup_heap() -> None:
+    """Once a process has started, move everything it allocated so far (modules, apps, schemas,
+    caches: hundreds of thousands of objects) out of the collector's reach. Without it every full
+    collection walks them all on the event loop: 90-150 ms stalls in the embedded profile."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_service_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = False) -> FastAPI:
     """The service's ASGI app; with ``manage_lifecycle`` it starts and stops its runtime."""
     descriptor = runtime.descriptor
@@ -183,6 +192,7 @@ def create_service_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = Fals
         if manage_lifecycle:
             await runtime.infra.bus.start()
             await runtime.start()
+            freeze_startup_heap()
         try:
             yield
         finally:
