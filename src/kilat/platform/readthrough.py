@@ -85,9 +85,7 @@ def from_owner(infra: Any, service: str, path: str, *, authorization: str | None
                 response = await (await client()).get(path, headers=headers)
         except httpx.HTTPError as exc:
             log.info("owning service unreachable", service=service, path=path, error=str(exc))
-            raise ServiceUnavailable(f"{service} service unavailable",
-                                     f"{entity} '{entity_id}' could not be read; retry shortly"
-                                     ) from exc
+            raise _unknown(service, entity) from exc
         return _answer(response, service, entity, entity_id)
 
     return fetch
@@ -101,6 +99,10 @@ def _answer(response: httpx.Response, service: str, entity: str,
         raise Forbidden(f"not your {entity.lower()}")
     if response.status_code != 200:
         log.info("owning service refused a read", service=service, status=response.status_code)
-        raise ServiceUnavailable(f"{service} service unavailable",
-                                 f"{entity} '{entity_id}' could not be read; retry shortly")
+        raise _unknown(service, entity)
     return response.json()["data"]
+
+
+def _unknown(service: str, entity: str) -> ServiceUnavailable:
+    return ServiceUnavailable(f"{entity.lower()} is not known yet",
+                              f"the {service} service could not be reached; retry shortly")

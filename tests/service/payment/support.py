@@ -196,12 +196,13 @@ def _event_data(booking: dict, **override) -> dict:
 
 @asynccontextmanager
 async def payment_world(infra: Infrastructure, *, database_url: str | None = None,
-                        **settings) -> AsyncIterator[World]:
+                        consume: bool = True, **settings) -> AsyncIterator[World]:
     """The payment service with a fake booking service; the books must balance afterwards."""
     infra.extras[SETTINGS_EXTRA] = fast_settings(**settings)
     bookings: dict[str, dict] = {}
     infra.service_apps["booking"] = fake_booking_service(infra, bookings)
-    async with running_service(descriptor, infra, database_url=database_url) as (runtime, client):
+    async with running_service(descriptor, infra, database_url=database_url,
+                               consume=consume) as (runtime, client):
         world = World(infra, runtime, client, bookings)
 
         async def record(delivery) -> None:

@@ -1,55 +1,11 @@
-"""Wake-ups instead of polling: a request awaiting a booking's event, and the booking client."""
+"""Waiting for a booking's event while the booking service is down; the booking client; the relay."""
 
 import asyncio
-import uuid
-
-import pytest
 
 from kilat.platform.events import record_event
-from kilat.platform.models import utcnow
-from kilat.services.payment.bookings import apply_booking_fact
 
 
-def booking_fact(booking_id: uuid.UUID, owner_id: uuid.UUID) -> dict:
-    return {"booking_id": str(booking_id), "owner_id": str(owner_id), "status": "requested",
-            "estimated_price_cents": 4423, "currency": "MYR"}
-
-
-async def test_the_consumer_wakes_a_request_awaiting_the_booking_event(world):
-    owner = world.person("owner")
-    booking = await world.book(owner, announce=False)
-    with world.ctx.awaiting_booking(uuid.UUID(booking)) as arrived:
-        await world.publish("booking.requested", {
-            "booking_id": booking, "owner_id": str(owner.user_id), "runner_id": None,
-            "status": "requested", "estimated_price_cents": 4423, "currency": "MYR"})
-        await asyncio.wait_for(arrived.wait(), timeout=5)
-    assert world.ctx.awaited_bookings == {}
-
-
-async def test_a_rolled_back_fact_wakes_nobody(world):
-    booking_id, owner_id = uuid.uuid4(), uuid.uuid4()
-    with world.ctx.awaiting_booking(booking_id) as arrived:
-        with pytest.raises(RuntimeError):
-            async with world.runtime.database.session() as session:
-                await apply_booking_fact(session, booking_fact(booking_id, owner_id), utcnow())
-                world.ctx.booking_known_after_commit(session, booking_id)
-                raise RuntimeError("handler failed")
-        await asyncio.sleep(0)
-        assert not arrived.is_set()
-    assert world.ctx.awaited_bookings == {}
-
-
-async def test_every_request_awaiting_one_booking_is_woken(world):
-    booking_id, owner_id = uuid.uuid4(), uuid.uuid4()
-    with world.ctx.awaiting_booking(booking_id) as first, \
-            world.ctx.awaiting_booking(booking_id) as second:
-        async with world.runtime.database.session() as session:
-            await apply_booking_fact(session, booking_fact(booking_id, owner_id), utcnow())
-            world.ctx.booking_known_after_commit(session, booking_id)
-        assert first.is_set() and second.is_set()
-
-
-async def test_payment_waits_for_the_event_longer_than_the_safety_poll(world):
+async def test_payment_waits_for_the_event_while_the_booking_service_is_down(world):
     world.ctx.settings.booking_lookup_wait_seconds = 3.0
     del world.infra.service_apps["booking"]
     owner = world.person("owner")

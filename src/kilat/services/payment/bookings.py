@@ -1,28 +1,20 @@
-"""The local read model of bookings: kept from ``booking.*`` events, filled by a direct read."""
+"""The local read model of bookings: kept from ``booking.*`` events, read through to the booking
+service when a request needs a booking whose event is still in flight."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kilat.platform.errors import Forbidden, ServiceUnavailable, not_found
 from kilat.platform.models import utcnow
+from kilat.platform.readthrough import from_owner, read_through
 from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.models import BookingView
 from kilat.services.payment.repository import Repository
-
-log = structlog.get_logger(__name__)
-
-# the event may be handled by another instance of this service, which cannot wake us
-SAFETY_POLL_SECONDS = 0.25
 
 
 def as_uuid(value: Any) -> uuid.UUID | None:
@@ -71,36 +63,15 @@ def _copy(view: BookingView, data: dict[str, Any], as_of: datetime) -> None:
 
 async def ensure_booking(ctx: PaymentContext, booking_id: uuid.UUID,
                          authorization: str | None) -> None:
-    """Make sure the read model knows ``booking_id``: ask the booking service or await its event."""
-    if await _known(ctx, booking_id):
-        return
-    data = await _fetch(ctx, booking_id, authorization)
-    if data is not None:
-        try:
-            async with ctx.database.session() as session:
-                await apply_booking_fact(session, data, parse_time(data.get("updated_at")))
-        except IntegrityError:
-            pass  # its event arrived meanwhile and was recorded first
-        return
-    if not await _await_event(ctx, booking_id, ctx.settings.booking_lookup_wait_seconds):
-        raise ServiceUnavailable("booking is not known yet", "the booking service could not be "
-                                 "reached and its event has not arrived; retry shortly")
-
-
-async def _await_event(ctx: PaymentContext, booking_id: uuid.UUID, seconds: float) -> bool:
-    """Wait until the booking's event is recorded: woken by this process's consumer, and polled
-    now and then for an event another instance handled."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    with ctx.awaiting_booking(booking_id) as arrived:
-        while True:
-            if await _known(ctx, booking_id):
-                return True
-            left = deadline - loop.time()
-            if left <= 0:
-                return False
-            with suppress(TimeoutError):
-                await asyncio.wait_for(arrived.wait(), timeout=min(left, SAFETY_POLL_SECONDS))
+    """Make sure the read model knows ``booking_id``: from its event, or else read from the
+    booking service with the caller's token (waiting a little for the event when it is down)."""
+    await read_through(
+        lambda: _known(ctx, booking_id), bool,
+        from_owner(ctx.infra, "booking", f"/api/v1/bookings/{booking_id}",
+                   authorization=authorization, entity="Booking", entity_id=booking_id,
+                   client=lambda: ctx.client_for("booking")),
+        lambda booking: _remember(ctx, booking),
+        patience=ctx.settings.booking_lookup_wait_seconds)
 
 
 async def _known(ctx: PaymentContext, booking_id: uuid.UUID) -> bool:
@@ -108,20 +79,11 @@ async def _known(ctx: PaymentContext, booking_id: uuid.UUID) -> bool:
         return await Repository(session).booking(booking_id) is not None
 
 
-async def _fetch(ctx: PaymentContext, booking_id: uuid.UUID,
-                 authorization: str | None) -> dict[str, Any] | None:
-    headers = {"Authorization": authorization} if authorization else {}
+async def _remember(ctx: PaymentContext, booking: dict[str, Any]) -> bool:
     try:
-        client = await ctx.client_for("booking")
-        response = await client.get(f"/api/v1/bookings/{booking_id}", headers=headers)
-    except httpx.HTTPError as exc:
-        log.info("booking service unreachable", booking_id=str(booking_id), error=str(exc))
-        return None
-    if response.status_code == 404:
-        raise not_found("Booking", booking_id)
-    if response.status_code == 403:
-        raise Forbidden("not your booking")
-    if response.status_code != 200:
-        return None
-    booking = response.json()["data"]
-    return {**booking, "booking_id": booking["id"]}
+        async with ctx.database.session() as session:
+            await apply_booking_fact(session, {**booking, "booking_id": booking["id"]},
+                                     parse_time(booking.get("updated_at")))
+    except IntegrityError:
+        pass  # its event arrived meanwhile and was recorded first
+    return True

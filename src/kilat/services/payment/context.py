@@ -4,9 +4,6 @@ and the kept-alive client it reads other services with."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated
@@ -33,34 +30,11 @@ class PaymentContext:
     rail: PayoutRail
     infra: Infrastructure
     wake: asyncio.Event = field(default_factory=asyncio.Event)
-    awaited_bookings: dict[uuid.UUID, set[asyncio.Event]] = field(default_factory=dict)
     clients: dict[str, tuple[object, httpx.AsyncClient]] = field(default_factory=dict)
 
     def wake_after_commit(self, session: AsyncSession) -> None:
         """Nudge the background worker once this transaction has committed."""
         event.listen(session.sync_session, "after_commit", lambda _s: self.wake.set(), once=True)
-
-    @contextmanager
-    def awaiting_booking(self, booking_id: uuid.UUID) -> Iterator[asyncio.Event]:
-        """An event set when this process commits a fact about ``booking_id``."""
-        arrived = asyncio.Event()
-        waiters = self.awaited_bookings.setdefault(booking_id, set())
-        waiters.add(arrived)
-        try:
-            yield arrived
-        finally:
-            waiters.discard(arrived)
-            if not waiters and self.awaited_bookings.get(booking_id) is waiters:
-                del self.awaited_bookings[booking_id]
-
-    def booking_known_after_commit(self, session: AsyncSession, booking_id: uuid.UUID) -> None:
-        """Wake the requests awaiting ``booking_id`` once this transaction has committed."""
-        event.listen(session.sync_session, "after_commit",
-                     lambda _s: self._booking_arrived(booking_id), once=True)
-
-    def _booking_arrived(self, booking_id: uuid.UUID) -> None:
-        for arrived in self.awaited_bookings.pop(booking_id, ()):
-            arrived.set()
 
     async def client_for(self, service: str) -> httpx.AsyncClient:
         """A kept-alive client for synchronous reads from ``service``: building one costs tens

@@ -21,7 +21,6 @@ def handlers(runtime: ServiceRuntime) -> dict:
         data = event.data
         as_of = parse_time(data.get("occurred_at"), event.time)
         view = await apply_booking_fact(session, data, as_of)
-        ctx().booking_known_after_commit(session, view.booking_id)
         settlement = Settlement(ctx())
         if event.type in ("booking.accepted", "booking.declined"):
             await settlement.follow_runner(session, view)
