@@ -8,6 +8,16 @@ from fastapi.responses import JSONResponse
 from kilat.platform.errors import KilatError
 from kilat.platform.runtime import Infrastructure
 
+BOOKINGS = "test_bookings"  # infra.extras key: what the stand-in booking service shows, by id
+
+
+def stand_in_booking_service(infra: Infrastructure) -> dict[str, dict]:
+    """Put a stand-in booking service beside the services of ``infra`` (unless one is there) and
+    return the bookings it shows, for the test to fill."""
+    bookings = infra.extras.setdefault(BOOKINGS, {})
+    infra.service_apps.setdefault("booking", fake_booking_service(infra, bookings))
+    return bookings
+
 
 def fake_booking_service(infra: Infrastructure, bookings: dict[str, dict]) -> FastAPI:
     """GET /api/v1/bookings/{id} as the booking service answers it (owner, runner or admin),

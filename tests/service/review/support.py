@@ -13,10 +13,8 @@ from kilat.platform.runtime import Infrastructure
 from kilat.services.review import descriptor
 from kilat.services.review.api import SETTINGS_KEY
 from kilat.services.review.settings import ReviewSettings
-from tests.support.bookings import fake_booking_service
+from tests.support.bookings import BOOKINGS, stand_in_booking_service
 from tests.support.harness import auth_headers, running_service
-
-BOOKINGS = "test_bookings"  # what the stand-in booking service shows, by booking id
 
 
 @asynccontextmanager
@@ -25,8 +23,7 @@ async def review_service(infra: Infrastructure, *, database_url: str | None = No
     """The review service beside a stand-in booking service that shows every booking the test
     announced (``booking_event`` or ``show_booking``)."""
     infra.extras[SETTINGS_KEY] = ReviewSettings(**settings)
-    bookings = infra.extras.setdefault(BOOKINGS, {})
-    infra.service_apps["booking"] = fake_booking_service(infra, bookings)
+    stand_in_booking_service(infra)
     async with running_service(descriptor, infra, database_url=database_url,
                                consume=consume) as (runtime, client):
         yield runtime, client

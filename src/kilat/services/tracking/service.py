@@ -241,6 +241,12 @@ async def booking_owner(session: AsyncSession, booking_id: uuid.UUID) -> uuid.UU
     return await BookingOwners(session).owner_of(booking_id)
 
 
+async def remember_booking_owner(session: AsyncSession, booking_id: uuid.UUID,
+                                 owner_id: uuid.UUID, requested_at: datetime) -> None:
+    """What ``booking.requested`` will say, learnt first from the booking service."""
+    await BookingOwners(session).remember(booking_id, owner_id, requested_at)
+
+
 def no_trip(booking_id: uuid.UUID) -> NotFound:
     return NotFound("tracking not found", f"no trip for booking '{booking_id}' yet")
 

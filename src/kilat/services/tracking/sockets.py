@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 from starlette.websockets import WebSocket
 
-from kilat.platform.errors import BadRequest, Forbidden, KilatError, Unauthorized
+from kilat.platform.errors import BadRequest, Forbidden, KilatError, NotFound, Unauthorized
 from kilat.platform.geo import is_possible_position
 from kilat.platform.http import error_response
 from kilat.platform.models import utcnow
+from kilat.platform.readthrough import from_owner, read_through
 from kilat.services.tracking import frames, service
 from kilat.services.tracking.domain import Fix, FrameBudget, Party, may_send_location
 from kilat.services.tracking.hub import Connection, Viewer, close_quietly
@@ -80,7 +81,7 @@ async def admit(live: LiveTracking, websocket: WebSocket, raw_booking_id: str) -
         user = live.runtime.verifier.principal(token)
         trip = await live.trips.for_booking(booking_id)
         if trip is None:
-            party = await _party_before_trip(live, booking_id, user)
+            party = await _party_before_trip(live, booking_id, user, token)
         else:
             party = service.party_or_refuse(trip.snapshot.parties, user)
         return Admission(Viewer(booking_id, user_id=user.user_id, party=party.value),
@@ -106,16 +107,37 @@ def _frames_choice(websocket: WebSocket) -> bool:
     return FRAME_CHOICES[choice]
 
 
-async def _party_before_trip(live: LiveTracking, booking_id: uuid.UUID, user) -> Party:
-    async with live.runtime.database.session(write=False) as session:
-        owner_id = await service.booking_owner(session, booking_id)
-    if owner_id is None:
-        raise service.no_trip(booking_id)
+async def _party_before_trip(live: LiveTracking, booking_id: uuid.UUID, user,
+                            token: str) -> Party:
+    """The owner (or an admin) before acceptance, from the booking owners read model, or from
+    the booking service with the caller's token while ``booking.requested`` is on its way."""
+    runtime = live.runtime
+    try:
+        owner_id = await read_through(
+            lambda: _booking_owner(runtime, booking_id), bool,
+            from_owner(runtime.infra, "booking", f"/api/v1/bookings/{booking_id}",
+                       authorization=f"Bearer {token}", entity="Booking", entity_id=booking_id),
+            lambda booking: _remember_owner(runtime, booking))
+    except NotFound as exc:
+        raise service.no_trip(booking_id) from exc
     if user.user_id == owner_id:
         return Party.OWNER
     if user.is_admin:
         return Party.ADMIN
     raise Forbidden("you are not a party to this booking")
+
+
+async def _booking_owner(runtime, booking_id: uuid.UUID) -> uuid.UUID | None:
+    async with runtime.database.session(write=False) as session:
+        return await service.booking_owner(session, booking_id)
+
+
+async def _remember_owner(runtime, booking: dict) -> uuid.UUID:
+    booking_id, owner_id = uuid.UUID(booking["id"]), uuid.UUID(booking["owner_id"])
+    async with runtime.database.session() as session:
+        await service.remember_booking_owner(session, booking_id, owner_id,
+                                             datetime.fromisoformat(booking["created_at"]))
+    return owner_id
 
 
 async def refuse(websocket: WebSocket, exc: KilatError) -> None:
