@@ -1,4 +1,5 @@
-"""Geography shared by the services: great-circle distance, encoded polylines, PostGIS points.
+"""Geography shared by the services: great-circle distance, GPS fix filtering, encoded polylines,
+PostGIS points.
 
 Coordinates are WGS 84 degrees, always given as (latitude, longitude). Tables keep plain
 ``*_lat``/``*_lng`` columns on every engine; on PostgreSQL a PostgreSQL-only migration step adds a
@@ -11,6 +12,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
 from itertools import pairwise
 
 from sqlalchemy import ColumnElement, and_, func, literal, literal_column
@@ -40,6 +44,101 @@ def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 
 def path_length_km(points: Sequence[LatLng]) -> float:
     return sum(haversine_km(*a, *b) for a, b in pairwise(points))
+
+
+# --- GPS fixes: the one policy and the one judge ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GpsPolicy:
+    """What makes a fix worth keeping; the runner service applies it to every fix it ingests."""
+
+    max_accuracy_m: float = 100.0
+    max_speed_kmh: float = 200.0
+    jitter_m: float = 5.0
+    stationary_speed_kmh: float = 3.0
+    max_future: timedelta = timedelta(minutes=5)
+    max_age: timedelta = timedelta(hours=6)
+    clock_skew: timedelta = timedelta(minutes=5)
+
+    def trusting_motion(self) -> GpsPolicy:
+        """For fixes already judged upstream: only possibility, accuracy, window and order."""
+        return replace(self, max_speed_kmh=math.inf, jitter_m=0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    latitude: float
+    longitude: float
+    recorded_at: datetime
+    speed_kmh: float | None = None
+    heading_degrees: float | None = None
+    accuracy_m: float | None = None
+
+
+class FixVerdict(StrEnum):
+    ACCEPTED = "accepted"
+    STATIONARY = "stationary"
+    IMPOSSIBLE = "impossible"
+    POOR_ACCURACY = "poor_accuracy"
+    OUT_OF_WINDOW = "out_of_window"
+    OUT_OF_ORDER = "out_of_order"
+    IMPLAUSIBLE_JUMP = "implausible_jump"
+
+    @property
+    def moves(self) -> bool:
+        return self is FixVerdict.ACCEPTED
+
+    @property
+    def keeps_alive(self) -> bool:
+        return self in (FixVerdict.ACCEPTED, FixVerdict.STATIONARY)
+
+
+MIN_INTERVAL_SECONDS = 1.0
+
+
+def _in_range(value: float | None, low: float, high: float) -> bool:
+    return value is None or (math.isfinite(value) and low <= value <= high)
+
+
+def is_possible_fix(fix: Fix) -> bool:
+    return (
+        is_possible_position(fix.latitude, fix.longitude)
+        and _in_range(fix.speed_kmh, 0, 1000)
+        and _in_range(fix.heading_degrees, 0, 360)
+        and _in_range(fix.accuracy_m, 0, 1_000_000)
+    )
+
+
+def judge_fix(previous: Fix | None, fix: Fix, policy: GpsPolicy, *, now: datetime,
+              not_before: datetime | None = None) -> FixVerdict:
+    """Keep a fix when it is possible, precise, recent (not before ``not_before`` less the clock
+    skew), after the previous one and reachable from it; a tiny move at rest is STATIONARY."""
+    if not is_possible_fix(fix):
+        return FixVerdict.IMPOSSIBLE
+    if fix.accuracy_m is not None and fix.accuracy_m > policy.max_accuracy_m:
+        return FixVerdict.POOR_ACCURACY
+    earliest = now - policy.max_age
+    if not_before is not None:
+        earliest = max(earliest, not_before - policy.clock_skew)
+    if not earliest <= fix.recorded_at <= now + policy.max_future:
+        return FixVerdict.OUT_OF_WINDOW
+    if previous is None:
+        return FixVerdict.ACCEPTED
+    if fix.recorded_at <= previous.recorded_at:
+        return FixVerdict.OUT_OF_ORDER
+    return _judge_move(previous, fix, policy)
+
+
+def _judge_move(previous: Fix, fix: Fix, policy: GpsPolicy) -> FixVerdict:
+    moved_km = haversine_km(previous.latitude, previous.longitude, fix.latitude, fix.longitude)
+    seconds = max((fix.recorded_at - previous.recorded_at).total_seconds(), MIN_INTERVAL_SECONDS)
+    if moved_km / (seconds / 3600) > policy.max_speed_kmh:
+        return FixVerdict.IMPLAUSIBLE_JUMP
+    standing = fix.speed_kmh is None or fix.speed_kmh < policy.stationary_speed_kmh
+    if standing and moved_km * 1000 < policy.jitter_m:
+        return FixVerdict.STATIONARY
+    return FixVerdict.ACCEPTED
 
 
 def encode_polyline(points: Iterable[LatLng], precision: int = 5) -> str:

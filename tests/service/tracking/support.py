@@ -161,3 +161,22 @@ async def recorded(runtime: ServiceRuntime, event_type: str) -> list[dict]:
 
 def live(runtime: ServiceRuntime):
     return runtime.state["tracking"]
+
+
+async def stand_in_runner(bus) -> None:
+    """The runner service's part of a socket fix, for tests that run tracking alone: judge each
+    raw fix with the kernel's GPS judge and publish the accepted ones back, as runner does."""
+    from kilat.platform.geo import Fix, GpsPolicy, judge_fix
+
+    last: dict[str, Fix] = {}
+
+    async def on_reported(payload: dict) -> None:
+        fix = Fix(payload["latitude"], payload["longitude"],
+                  datetime.fromisoformat(payload["timestamp"]), payload.get("speed_kmh"),
+                  payload.get("heading_degrees"), payload.get("accuracy_m"))
+        previous = last.get(payload["runner_id"])
+        if judge_fix(previous, fix, GpsPolicy(), now=datetime.now(UTC)).moves:
+            last[payload["runner_id"]] = fix
+            await bus.publish_fast("runner.location_update", payload)
+
+    await bus.subscribe_fast("runner.location_reported", on_reported)

@@ -15,6 +15,7 @@ from tests.service.tracking.support import (
     path,
     serve,
     socket_for,
+    stand_in_runner,
 )
 from tests.support.harness import running_service
 
@@ -85,6 +86,7 @@ async def test_the_runner_socket_gets_no_echo_of_its_own_locations(infra):
     async with running_service(descriptor, infra) as (runtime, _client), serve(runtime) as base:
         trip = Trip(infra)
         await deliver(runtime, trip.accepted())
+        await stand_in_runner(infra.bus)
         async with socket_for(base, trip.booking_id, token=trip.token("owner")) as owner, \
                 socket_for(base, trip.booking_id, token=trip.token("runner")) as runner:
             lat, lng, at = path(1)[0]

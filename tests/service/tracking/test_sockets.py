@@ -17,6 +17,7 @@ from tests.service.tracking.support import (
     path,
     serve,
     socket_for,
+    stand_in_runner,
     wait_for,
 )
 from tests.support.harness import auth_headers, running_service
@@ -146,6 +147,7 @@ async def test_the_runner_streams_gps_over_the_socket_through_the_same_filter(in
             seen.append(payload)
 
         await infra.bus.subscribe_fast(PINGS, runner_index)
+        await stand_in_runner(infra.bus)
         async with socket_for(base, trip.booking_id, token=trip.token("owner")) as owner, \
                 socket_for(base, trip.booking_id, token=trip.token("runner")) as runner:
             (lat, lng, at), (lat2, lng2, at2) = path(2)
@@ -162,9 +164,10 @@ async def test_the_runner_streams_gps_over_the_socket_through_the_same_filter(in
             await runner.send(json.dumps({"type": "location", "latitude": 95, "longitude": 1}))
             assert "latitude" in (await next_frame(runner, "error"))["error"]
         assert (first["latitude"], second["latitude"]) == (lat, lat2)
-        assert len(seen) == 3 and seen[0]["runner_id"] == str(trip.runner_id)
+        # the vague fix never came back from the runner service's judge
+        assert len(seen) == 2 and seen[0]["runner_id"] == str(trip.runner_id)
         assert seen[0]["booking_id"] == str(trip.booking_id)
-        assert live(runtime).outcomes["poor_accuracy"] == 1
+        assert live(runtime).outcomes["accepted"] == 2
 
 
 async def test_only_the_assigned_runner_may_send_locations(infra):
@@ -296,6 +299,7 @@ async def test_a_runner_flooding_locations_is_told_to_slow_down(infra, monkeypat
     monkeypatch.setenv("KILAT_TRACKING_SOCKET_LOCATION_BURST", "2")
     async with running_service(descriptor, infra) as (runtime, _client), serve(runtime) as base:
         trip = await accepted_trip(runtime, infra)
+        await stand_in_runner(infra.bus)
         async with socket_for(base, trip.booking_id, token=trip.token("runner")) as runner:
             for lat, lng, at in path(3):
                 await runner.send(json.dumps({"type": "location", "latitude": lat, "longitude": lng,

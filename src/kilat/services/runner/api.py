@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from kilat.platform.auth import CurrentUser, RequireRole
 from kilat.platform.errors import BadRequest
+from kilat.platform.geo import FixVerdict
 from kilat.platform.http import Session
 from kilat.platform.schemas import Envelope, Message, Page, Paging, error_responses, ok, page_of
 from kilat.services.runner import service
-from kilat.services.runner.domain import PetNeeds, PetType, PingVerdict, ShopCategory
+from kilat.services.runner.domain import PetNeeds, PetType, ShopCategory
 from kilat.services.runner.live import LiveRunners, live_of
 from kilat.services.runner.schemas import (
     CrateCreate,
@@ -52,7 +53,7 @@ petshops = APIRouter(prefix="/api/v1/petshops", tags=["pet shops"])
 # --- the ping hot path, first so the router matches it first ------------------------------------
 
 
-def _ack(verdict: PingVerdict) -> LocationAck:
+def _ack(verdict: FixVerdict) -> LocationAck:
     if verdict.keeps_alive:
         reason = None if verdict.moves else verdict.value
         return LocationAck(message="location updated", accepted=True, reason=reason)
@@ -61,7 +62,7 @@ def _ack(verdict: PingVerdict) -> LocationAck:
 
 # one body per verdict, rendered once: a ping then skips response-model validation
 ACKS = {verdict: Envelope[LocationAck](data=_ack(verdict)).model_dump_json().encode()
-        for verdict in PingVerdict}
+        for verdict in FixVerdict}
 
 
 @runners.post("/me/location", response_model=Envelope[LocationAck],

@@ -1,4 +1,4 @@
-"""Runner rules without I/O: vehicles, crates and pet eligibility, GPS filtering, ratings."""
+"""Runner rules without I/O: vehicles, crates and pet eligibility, ratings."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-
-from kilat.platform.geo import haversine_km, is_possible_position
 
 
 class VehicleType(StrEnum):
@@ -135,67 +133,6 @@ def is_eligible(runner: RunnerRecord, needs: PetNeeds) -> bool:
     if not needs.needs_crate:
         return True
     return any(crate_fits(crate, needs) for crate in runner.crates)
-
-
-# --- GPS filtering --------------------------------------------------------------------------------
-
-
-class PingVerdict(StrEnum):
-    ACCEPTED = "accepted"
-    STATIONARY = "stationary"
-    POOR_ACCURACY = "poor_accuracy"
-    IMPLAUSIBLE_JUMP = "implausible_jump"
-
-    @property
-    def moves(self) -> bool:
-        return self is PingVerdict.ACCEPTED
-
-    @property
-    def keeps_alive(self) -> bool:
-        return self in (PingVerdict.ACCEPTED, PingVerdict.STATIONARY)
-
-
-@dataclass(frozen=True, slots=True)
-class GpsPolicy:
-    max_accuracy_m: float = 100.0
-    max_speed_kmh: float = 200.0
-    jitter_m: float = 5.0
-    stationary_speed_kmh: float = 3.0
-
-
-@dataclass(frozen=True, slots=True)
-class Fix:
-    latitude: float
-    longitude: float
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Ping:
-    latitude: float
-    longitude: float
-    at: float
-    speed_kmh: float | None = None
-    accuracy_m: float | None = None
-
-
-MIN_INTERVAL_SECONDS = 1.0
-
-
-def judge_ping(previous: Fix | None, ping: Ping, policy: GpsPolicy) -> PingVerdict:
-    """Drop poor fixes and impossible jumps; treat tiny moves while standing still as a heartbeat."""
-    if ping.accuracy_m is not None and ping.accuracy_m > policy.max_accuracy_m:
-        return PingVerdict.POOR_ACCURACY
-    if previous is None:
-        return PingVerdict.ACCEPTED
-    moved_m = haversine_km(previous.latitude, previous.longitude, ping.latitude, ping.longitude) * 1000
-    hours = max(ping.at - previous.at, MIN_INTERVAL_SECONDS) / 3600
-    if moved_m / 1000 / hours > policy.max_speed_kmh:
-        return PingVerdict.IMPLAUSIBLE_JUMP
-    standing = ping.speed_kmh is None or ping.speed_kmh < policy.stationary_speed_kmh
-    if standing and moved_m < policy.jitter_m:
-        return PingVerdict.STATIONARY
-    return PingVerdict.ACCEPTED
 
 
 # --- ratings and trips ----------------------------------------------------------------------------

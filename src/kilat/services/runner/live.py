@@ -1,8 +1,11 @@
 """Live runners: the location index, GPS ping ingest (telemetry fast path) and position flushing.
 
-A ping never writes the database or the outbox: it updates the index, is published with
-``bus.publish_fast`` and leaves the last position in memory; a background task writes the positions
-of all moved runners in one statement every ``location_flush_seconds``.
+Every GPS fix is ingested here and judged by the kernel's one policy (``kilat.platform.geo``):
+HTTP pings, and the fixes a runner streams over the tracking WebSocket, which tracking forwards
+raw on ``runner.location_reported``. A ping never writes the database or the outbox: it updates
+the index, an accepted move is published as ``runner.location_update`` with ``bus.publish_fast``
+(tracking fans it out and stores it), and the last position stays in memory; a background task
+writes the positions of all moved runners in one statement every ``location_flush_seconds``.
 """
 
 from __future__ import annotations
@@ -12,16 +15,23 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from pydantic import ValidationError
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kilat.platform.errors import BadRequest, ServiceUnavailable, not_found
-from kilat.platform.geo import is_possible_position
+from kilat.platform.errors import BadRequest, KilatError, ServiceUnavailable, not_found
+from kilat.platform.geo import (
+    MIN_INTERVAL_SECONDS,
+    Fix,
+    FixVerdict,
+    is_possible_position,
+    judge_fix,
+)
 from kilat.platform.geoindex import (
     Availability,
     LivePosition,
@@ -33,14 +43,7 @@ from kilat.platform.geoindex import (
     is_indexable,
 )
 from kilat.platform.settings import Profile
-from kilat.services.runner.domain import (
-    Fix,
-    GpsPolicy,
-    Ping,
-    PingVerdict,
-    SessionStatus,
-    judge_ping,
-)
+from kilat.services.runner.domain import SessionStatus
 from kilat.services.runner.repository import Candidate, RunnerRepository
 from kilat.services.runner.schemas import LocationUpdate
 from kilat.services.runner.settings import RunnerSettings
@@ -48,6 +51,7 @@ from kilat.services.runner.settings import RunnerSettings
 log = structlog.get_logger(__name__)
 
 LOCATION_SUBJECT = "runner.location_update"
+REPORTED_SUBJECT = "runner.location_reported"  # raw fixes from the tracking socket
 STATE_KEY = "runner.live"
 MUST_BE_ONLINE = "runner must be online to update location"
 IMPOSSIBLE_POSITION = "impossible coordinates"
@@ -137,7 +141,12 @@ class Basis:
 
     @classmethod
     def of(cls, position: LivePosition) -> Basis:
-        return cls(Fix(position.latitude, position.longitude, position.seen_at), position.seen_at)
+        return cls(Fix(position.latitude, position.longitude, _moment(position.seen_at)),
+                   position.seen_at)
+
+
+def _moment(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 class LiveRunners:
@@ -153,8 +162,7 @@ class LiveRunners:
         self._autocommit = async_sessionmaker(
             database.engine.execution_options(isolation_level="AUTOCOMMIT"),
             expire_on_commit=False)
-        self.policy = GpsPolicy(settings.gps_max_accuracy_m, settings.gps_max_speed_kmh,
-                                settings.gps_jitter_m, settings.gps_stationary_speed_kmh)
+        self.policy = settings.gps_policy()
         self._pending: dict[uuid.UUID, tuple[float, float, float]] = {}
         self._last: dict[uuid.UUID, LivePosition] = {}  # this process's last write per runner
 
@@ -212,18 +220,23 @@ class LiveRunners:
 
     # --- pings ---
 
-    async def ingest(self, user_id: uuid.UUID, update: LocationUpdate) -> PingVerdict:
-        """Filter one GPS ping, move the runner in the index and publish it when it is accepted."""
+    async def ingest(self, user_id: uuid.UUID, update: LocationUpdate,
+                     source: str | None = None) -> FixVerdict:
+        """Filter one GPS ping, move the runner in the index and publish it when it is accepted
+        (with ``source``, the tracking socket it came from, so that socket gets no echo)."""
         check_live_position(update.latitude, update.longitude)
         now = self.clock()
         self._check_timestamp(update, now)
-        ping = Ping(update.latitude, update.longitude, now, update.speed_kmh, update.accuracy_m)
-        verdict, stored = await self._apply(str(user_id), ping, await self._basis(user_id, now))
+        # judged by receipt time: the server's clock, which the index's seen_at also uses
+        ping = Fix(update.latitude, update.longitude, _moment(now), update.speed_kmh,
+                   update.heading_degrees, update.accuracy_m)
+        verdict, stored = await self._apply(str(user_id), ping, now,
+                                            await self._basis(user_id, now))
         if verdict.keeps_alive and stored is None:
             # the index lost the runner after the basis was read (Redis flushed or restarted
             # empty): the database says whether it is online
             self._last.pop(user_id, None)
-            verdict, stored = await self._apply(str(user_id), ping,
+            verdict, stored = await self._apply(str(user_id), ping, now,
                                                 await self._restore(user_id, now))
         if not verdict.keeps_alive:
             return verdict
@@ -234,8 +247,21 @@ class LiveRunners:
         # most once per flush) so the offline sweep never signs off a runner who is pinging
         self._pending[user_id] = (stored.latitude, stored.longitude, now)
         if verdict.moves:
-            await self._publish(stored, update, now)
+            await self._publish(stored, update, now, source)
         return verdict
+
+    async def on_reported(self, payload: dict[str, Any]) -> None:
+        """A fix the runner sent over the tracking socket: ingested exactly as an HTTP ping."""
+        try:
+            user_id = uuid.UUID(str(payload["runner_id"]))
+            update = LocationUpdate.model_validate(
+                {k: payload.get(k) for k in LocationUpdate.model_fields if k in payload})
+            verdict = await self.ingest(user_id, update, payload.get("source"))
+        except (KeyError, ValueError, ValidationError, KilatError) as exc:
+            log.info("socket fix refused", error=str(exc))
+            return
+        if not verdict.keeps_alive:
+            log.debug("socket fix ignored", runner_id=str(user_id), reason=verdict.value)
 
     async def _basis(self, user_id: uuid.UUID, now: float) -> Basis:
         """What a ping is judged against: this process's last write for the runner while recent
@@ -248,19 +274,22 @@ class LiveRunners:
             return Basis.of(stored)
         return await self._restore(user_id, now)
 
-    async def _apply(self, member: str, ping: Ping, basis: Basis,
-                     retries: int = 1) -> tuple[PingVerdict, LivePosition | None]:
-        verdict = judge_ping(basis.fix, ping, self.policy)
+    async def _apply(self, member: str, ping: Fix, at: float, basis: Basis,
+                     retries: int = 1) -> tuple[FixVerdict, LivePosition | None]:
+        # receipt times cannot be out of order: a ping in the same instant counts a second later
+        earliest = ping.recorded_at - timedelta(seconds=MIN_INTERVAL_SECONDS)
+        previous = replace(basis.fix, recorded_at=min(basis.fix.recorded_at, earliest))
+        verdict = judge_fix(previous, ping, self.policy, now=ping.recorded_at)
         if not verdict.keeps_alive:
             return verdict, None
         if not verdict.moves:
-            return verdict, await self.index.touch(member, ping.at)
-        stored = await self.index.move(member, ping.latitude, ping.longitude, ping.at,
+            return verdict, await self.index.touch(member, at)
+        stored = await self.index.move(member, ping.latitude, ping.longitude, at,
                                        if_seen_at=basis.seen_at if retries else None)
-        if stored is None or stored.seen_at == ping.at:
+        if stored is None or stored.seen_at == at:
             return verdict, stored
         # another process took a newer ping for this runner: judge against that one instead
-        return await self._apply(member, ping, Basis.of(stored), retries - 1)
+        return await self._apply(member, ping, at, Basis.of(stored), retries - 1)
 
     def _check_timestamp(self, update: LocationUpdate, now: float) -> None:
         if update.timestamp is None:
@@ -285,9 +314,10 @@ class LiveRunners:
         if restored.seen_at != now:  # another request put it back first
             return Basis.of(restored)
         at = runner.location_updated_at.timestamp() if runner.location_updated_at else now
-        return Basis(Fix(runner.current_lat, runner.current_lng, at), now)
+        return Basis(Fix(runner.current_lat, runner.current_lng, _moment(at)), now)
 
-    async def _publish(self, stored: LivePosition, update: LocationUpdate, now: float) -> None:
+    async def _publish(self, stored: LivePosition, update: LocationUpdate, now: float,
+                       source: str | None) -> None:
         taken_at = update.timestamp or datetime.fromtimestamp(now, UTC)
         payload = {
             "runner_id": stored.member,
@@ -300,6 +330,8 @@ class LiveRunners:
             "accuracy_m": update.accuracy_m,
             "timestamp": taken_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         }
+        if source:
+            payload["source"] = source
         try:
             await self.bus.publish_fast(LOCATION_SUBJECT, payload)
         except Exception as exc:  # telemetry may be lost; the ping itself was applied
@@ -387,6 +419,7 @@ def live_of(runtime) -> LiveRunners:
 async def start_live(runtime) -> None:
     live = live_of(runtime)
     runtime.readiness_probes["live_index"] = live.index.ping
+    await runtime.bus.subscribe_fast(REPORTED_SUBJECT, live.on_reported)
     try:
         await live.rebuild_if_lost()
     except ServiceUnavailable as exc:  # the rebuild task tries again once the index answers

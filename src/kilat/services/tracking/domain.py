@@ -1,9 +1,8 @@
-"""Tracking rules without I/O: trip lifecycle, GPS filtering, access, distance, shares and chat."""
+"""Tracking rules without I/O: trip lifecycle, access, distance, shares and chat."""
 
 from __future__ import annotations
 
 import hashlib
-import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -11,7 +10,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from kilat.platform.geo import haversine_km, is_possible_position, path_length_km
+from kilat.platform.geo import (  # noqa: F401  (re-exported: trips keep their last Fix)
+    Fix,
+    FixVerdict,
+    GpsPolicy,
+    judge_fix,
+    path_length_km,
+)
 
 # --- trips ---------------------------------------------------------------------------------------
 
@@ -122,83 +127,7 @@ def may_send_location(trip: TripParties, user_id: uuid.UUID | None, party: str |
             and trip.status == TripStatus.ACTIVE)
 
 
-# --- GPS filtering -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class GpsPolicy:
-    max_accuracy_m: float = 100.0
-    max_speed_kmh: float = 250.0
-    jitter_m: float = 3.0
-    stationary_speed_kmh: float = 3.0
-    max_future: timedelta = timedelta(minutes=5)
-    max_age: timedelta = timedelta(hours=6)
-    clock_skew: timedelta = timedelta(minutes=5)
-
-
-@dataclass(frozen=True, slots=True)
-class Fix:
-    latitude: float
-    longitude: float
-    recorded_at: datetime
-    speed_kmh: float | None = None
-    heading_degrees: float | None = None
-    accuracy_m: float | None = None
-
-
-class FixVerdict(StrEnum):
-    ACCEPTED = "accepted"
-    IMPOSSIBLE = "impossible"
-    POOR_ACCURACY = "poor_accuracy"
-    OUT_OF_WINDOW = "out_of_window"
-    OUT_OF_ORDER = "out_of_order"
-    IMPLAUSIBLE_JUMP = "implausible_jump"
-    JITTER = "jitter"
-
-
-MIN_INTERVAL_SECONDS = 1.0
-
-
-def _in_range(value: float | None, low: float, high: float) -> bool:
-    return value is None or (math.isfinite(value) and low <= value <= high)
-
-
-def is_possible_fix(fix: Fix) -> bool:
-    return (
-        is_possible_position(fix.latitude, fix.longitude)
-        and _in_range(fix.speed_kmh, 0, 1000)
-        and _in_range(fix.heading_degrees, 0, 360)
-        and _in_range(fix.accuracy_m, 0, 1_000_000)
-    )
-
-
-def judge_fix(previous: Fix | None, fix: Fix, *, now: datetime, trip_started_at: datetime,
-              policy: GpsPolicy) -> FixVerdict:
-    """Keep a fix as a waypoint only when it is possible, precise, in order and plausible."""
-    if not is_possible_fix(fix):
-        return FixVerdict.IMPOSSIBLE
-    if fix.accuracy_m is not None and fix.accuracy_m > policy.max_accuracy_m:
-        return FixVerdict.POOR_ACCURACY
-    earliest = max(trip_started_at - policy.clock_skew, now - policy.max_age)
-    if not earliest <= fix.recorded_at <= now + policy.max_future:
-        return FixVerdict.OUT_OF_WINDOW
-    if previous is None:
-        return FixVerdict.ACCEPTED
-    if fix.recorded_at <= previous.recorded_at:
-        return FixVerdict.OUT_OF_ORDER
-    return _judge_move(previous, fix, policy)
-
-
-def _judge_move(previous: Fix, fix: Fix, policy: GpsPolicy) -> FixVerdict:
-    moved_km = haversine_km(previous.latitude, previous.longitude, fix.latitude, fix.longitude)
-    seconds = max((fix.recorded_at - previous.recorded_at).total_seconds(), MIN_INTERVAL_SECONDS)
-    implied_kmh = moved_km / (seconds / 3600)
-    if implied_kmh > policy.max_speed_kmh:
-        return FixVerdict.IMPLAUSIBLE_JUMP
-    speed = fix.speed_kmh if fix.speed_kmh is not None else implied_kmh
-    if speed < policy.stationary_speed_kmh and moved_km * 1000 < policy.jitter_m:
-        return FixVerdict.JITTER
-    return FixVerdict.ACCEPTED
+# --- GPS fixes (the policy and the judge are the kernel's, applied by the runner service) ----
 
 
 class FrameBudget:

@@ -1,7 +1,11 @@
 """The live side of tracking: pings in, frames out to the rooms of every instance.
 
-Every tracking instance subscribes to ``runner.location_update`` (no queue group), so each one
-sees every ping, filters it, and fans it out to its own sockets. Pings wait in a bounded queue
+The runner service owns GPS ingest: it judges every fix and publishes the accepted ones on
+``runner.location_update``; a fix a runner sends over this socket goes to it raw, on
+``runner.location_reported``, and comes back from it like an HTTP ping (naming its socket as
+``source``, which gets no echo). Every tracking instance subscribes to ``runner.location_update``
+(no queue group), so each one sees every accepted ping, keeps those in order within their active
+trip, and fans them out to its own sockets. Pings wait in a bounded queue
 (the oldest are dropped when it is full) for a background task, so the publisher - in the
 embedded profile the runner's HTTP request itself - never waits for a trip lookup (a ping whose
 trip is already known, with none queued before it, is handled at once). Each instance
@@ -18,6 +22,7 @@ import asyncio
 import json
 import time
 import uuid
+import weakref
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
@@ -34,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kilat.platform.models import utcnow
 from kilat.services.tracking import frames, service
 from kilat.services.tracking.directory import UNKNOWN, LiveTrip, TripDirectory
-from kilat.services.tracking.domain import Fix, FixVerdict, judge_fix
+from kilat.services.tracking.domain import Fix, FixVerdict, GpsPolicy, judge_fix
 from kilat.services.tracking.frames import TripSnapshot
 from kilat.services.tracking.hub import Connection, Hub
 from kilat.services.tracking.settings import TrackingSettings
@@ -43,6 +48,7 @@ from kilat.services.tracking.writer import WaypointRetention, WaypointWriter
 log = structlog.get_logger(__name__)
 
 PINGS = "runner.location_update"
+REPORTED = "runner.location_reported"  # a socket's raw fixes, for the runner service to judge
 FRAMES = "tracking.frames"
 CLOSE_REVOKED = 4401
 CLOSE_DISMISSED = 4403
@@ -67,6 +73,7 @@ class Ping:
     runner_id: uuid.UUID
     booking_id: uuid.UUID | None
     fix: Fix
+    source: str | None = None
 
     @classmethod
     def parse(cls, payload: dict[str, Any]) -> Ping | None:
@@ -82,8 +89,10 @@ class Ping:
                 heading_degrees=_number(payload.get("heading_degrees")),
                 accuracy_m=_number(payload.get("accuracy_m")),
             )
+            source = payload.get("source")
             return cls(uuid.UUID(str(payload["runner_id"])),
-                       uuid.UUID(str(booking)) if booking else None, fix)
+                       uuid.UUID(str(booking)) if booking else None, fix,
+                       source if isinstance(source, str) else None)
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -92,11 +101,10 @@ def _number(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def ping_payload(trip: TripSnapshot, fix: Fix, origin: str) -> dict[str, Any]:
-    """A ``runner.location_update`` payload as the runner service publishes it, plus ``origin``."""
+def reported_payload(trip: TripSnapshot, fix: Fix, source: str) -> dict[str, Any]:
+    """A raw socket fix for the runner service, naming the socket that sent it."""
     return {
         "runner_id": str(trip.runner_id),
-        "runner_profile_id": None,
         "booking_id": str(trip.booking_id),
         "latitude": fix.latitude,
         "longitude": fix.longitude,
@@ -104,7 +112,7 @@ def ping_payload(trip: TripSnapshot, fix: Fix, origin: str) -> dict[str, Any]:
         "heading_degrees": fix.heading_degrees,
         "accuracy_m": fix.accuracy_m,
         "timestamp": fix.recorded_at.isoformat(),
-        "origin": origin,
+        "source": source,
     }
 
 
@@ -129,7 +137,8 @@ class LiveTracking:
         self.runtime = runtime
         self.settings = settings
         self.instance_id = uuid.uuid4().hex
-        self.policy = settings.gps_policy()
+        # the runner service judged the motion; a trip only needs its fixes in order and in time
+        self.policy = GpsPolicy().trusting_motion()
         self.hub = Hub()
         self.trips = TripDirectory(runtime.database, idle_seconds=settings.trip_refresh_seconds,
                                    miss_ttl=settings.trip_miss_ttl_seconds)
@@ -143,6 +152,7 @@ class LiveTracking:
         self._pings_waiting = asyncio.Event()
         self._draining = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
+        self._senders: weakref.WeakValueDictionary[str, Connection] = weakref.WeakValueDictionary()
         self._running = False
 
     @staticmethod
@@ -182,7 +192,7 @@ class LiveTracking:
     async def on_ping(self, payload: dict[str, Any]) -> None:
         """Handle a ping at once when its trip (or its absence) is known and nothing waits before
         it; else queue it for the consumer. Never waits on a query."""
-        if not self._running or payload.get("origin") == self.instance_id:
+        if not self._running:
             return
         ping = Ping.parse(payload)
         if ping is None:
@@ -237,13 +247,14 @@ class LiveTracking:
     def _take(self, ping: Ping, live: LiveTrip | None) -> None:
         if live is None or not live.snapshot.is_active or live.snapshot.runner_id != ping.runner_id:
             return self._count("no_active_trip")
-        self.accept(live, ping.fix)
+        sender = self._senders.get(ping.source) if ping.source else None
+        self.accept(live, ping.fix, sender=sender)
 
     def accept(self, live: LiveTrip, fix: Fix, *, sender: Connection | None = None) -> FixVerdict:
-        """Filter a fix for a trip; an accepted one goes to the room (but not back to the socket
-        that sent it) and to the writer."""
-        verdict = judge_fix(live.last_fix, fix, now=utcnow(), trip_started_at=live.snapshot.started_at,
-                            policy=self.policy)
+        """Keep a fix the runner service accepted when it is in order and within its trip; it
+        goes to the room (but not back to the socket that sent it) and to the writer."""
+        verdict = judge_fix(live.last_fix, fix, self.policy, now=utcnow(),
+                            not_before=live.snapshot.started_at)
         self._count(verdict.value)
         if verdict is FixVerdict.ACCEPTED:
             text = live.moved_to(fix)
@@ -305,10 +316,11 @@ class LiveTracking:
             connection.offer(live.latest_frame)
 
     async def runner_located(self, live: LiveTrip, fix: Fix, sender: Connection) -> None:
-        """A fix from the runner's socket: filtered here at once, then published for the other
-        instances (and other subscribers) marked with this instance as its origin."""
-        self.accept(live, fix, sender=sender)
-        await self.runtime.bus.publish_fast(PINGS, ping_payload(live.snapshot, fix, self.instance_id))
+        """A fix from the runner's socket goes to the runner service, which judges it as any
+        ping and, when it accepts it, publishes it back on ``runner.location_update``."""
+        source = f"{self.instance_id}.{id(sender)}"
+        self._senders[source] = sender
+        await self.runtime.bus.publish_fast(REPORTED, reported_payload(live.snapshot, fix, source))
 
     # --- plumbing ------------------------------------------------------------------------------
 

@@ -5,10 +5,6 @@ from __future__ import annotations
 from pydantic import Field, PositiveFloat, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from kilat.services.tracking.domain import GpsPolicy
-
-GPS = GpsPolicy()
-
 
 class TrackingSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KILAT_TRACKING_", env_file=".env", extra="ignore")
@@ -38,16 +34,3 @@ class TrackingSettings(BaseSettings):
     socket_heartbeat_seconds: float = Field(0.0, ge=0)
     socket_locations_per_second: PositiveFloat = 5.0
     socket_location_burst: PositiveInt = 30
-
-    gps_max_accuracy_m: PositiveFloat = GPS.max_accuracy_m
-    gps_max_speed_kmh: PositiveFloat = GPS.max_speed_kmh
-    gps_jitter_m: float = Field(GPS.jitter_m, ge=0)
-    gps_stationary_speed_kmh: float = Field(GPS.stationary_speed_kmh, ge=0)
-
-    def gps_policy(self) -> GpsPolicy:
-        return GpsPolicy(
-            max_accuracy_m=self.gps_max_accuracy_m,
-            max_speed_kmh=self.gps_max_speed_kmh,
-            jitter_m=self.gps_jitter_m,
-            stationary_speed_kmh=self.gps_stationary_speed_kmh,
-        )
