@@ -7,8 +7,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
+from kilat.contracts import by_type
 from kilat.platform.models import utcnow
 
 
@@ -21,6 +22,15 @@ class Event(BaseModel):
     subject: str | None = None
     datacontenttype: str = "application/json"
     data: dict[str, Any] = Field(default_factory=dict)
+    _payload: Any = PrivateAttr(default=None)
+
+    @property
+    def payload(self) -> Any:
+        """``data`` parsed by the contract of ``type`` (kilat.contracts); a payload that does not
+        fit its contract raises ``ValidationError``, a type without one ``LookupError``."""
+        if self._payload is None:
+            self._payload = by_type(self.type).model_validate(self.data)
+        return self._payload
 
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()

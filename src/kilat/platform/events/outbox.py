@@ -9,6 +9,7 @@ import structlog
 from sqlalchemy import MetaData, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.contracts.base import Contract
 from kilat.platform.events.envelope import Event, new_event
 from kilat.platform.events.tables import event_tables
 from kilat.platform.models import utcnow
@@ -19,10 +20,19 @@ _OUTBOX = event_tables(MetaData()).outbox
 
 
 async def record_event(
-    session: AsyncSession, type: str, data: dict[str, Any], *, subject: str | None = None
+    session: AsyncSession, contract: Contract | str, data: dict[str, Any] | None = None, *,
+    subject: str | None = None,
 ) -> Event:
-    """Add an event to the outbox in the caller's transaction; it leaves only after commit."""
-    event = new_event(type, data, source=session.info["service"], subject=subject)
+    """Add ``contract`` to the outbox in the caller's transaction; it leaves only after commit.
+
+    Its type is the contract's ``TYPE``, its data the contract's JSON form, its subject the
+    aggregate id the contract names unless ``subject`` is given. The ``(type, data)`` form is
+    left for producers not yet migrated."""
+    if isinstance(contract, str):
+        event = new_event(contract, data or {}, source=session.info["service"], subject=subject)
+    else:
+        event = new_event(contract.TYPE, contract.data(), source=session.info["service"],
+                          subject=subject or contract.subject)
     await session.execute(
         insert(_OUTBOX).values(
             id=event.id,

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.contracts.payment import EscrowReleased
 from kilat.platform.auth import Principal
 from kilat.platform.errors import BadRequest, Conflict, Forbidden, PayloadTooLarge, not_found
 from kilat.platform.models import utcnow
@@ -270,7 +271,7 @@ async def complete_on_escrow_release(session: AsyncSession, booking_id: uuid.UUI
         log.warning("escrow released for unknown booking", booking_id=str(booking_id))
         return
     if booking.status is S.DELIVERED:
-        await _complete(session, booking, SYSTEM, events.ESCROW_RELEASED)
+        await _complete(session, booking, SYSTEM, EscrowReleased.TYPE)
     elif booking.status is not S.COMPLETED:
         log.warning("escrow released before delivery; booking left as is",
                     booking_id=str(booking_id), status=str(booking.status))
