@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.contracts.runner import RunnerOffline, RunnerOnline
 from kilat.platform.auth import Principal
 from kilat.platform.errors import BadRequest, Conflict, Forbidden, NotFound, not_found
 from kilat.platform.events import record_event
@@ -157,11 +158,9 @@ async def go_online(session: AsyncSession, live: LiveRunners, user_id: uuid.UUID
     runner.location_updated_at = utcnow()
     await session.flush()
     if not was_online:
-        await record_event(session, "runner.online", {
-            "runner_id": str(user_id), "runner_profile_id": str(runner.id),
-            "latitude": position.latitude, "longitude": position.longitude,
-            "occurred_at": runner.location_updated_at.isoformat(),
-        }, subject=str(user_id))
+        await record_event(session, RunnerOnline(
+            runner_id=user_id, runner_profile_id=runner.id, latitude=position.latitude,
+            longitude=position.longitude, occurred_at=runner.location_updated_at))
     await live.online(session, user_id, runner.id, position.latitude, position.longitude,
                       runner.active_booking_id)
     return runner
@@ -182,10 +181,9 @@ async def _sign_off(session: AsyncSession, live: LiveRunners, runner: Runner, re
     runner.current_lat = runner.current_lng = runner.location_updated_at = None
     await session.flush()
     if was_online:
-        await record_event(session, "runner.offline", {
-            "runner_id": str(runner.user_id), "runner_profile_id": str(runner.id),
-            "reason": reason, "occurred_at": utcnow().isoformat(),
-        }, subject=str(runner.user_id))
+        await record_event(session, RunnerOffline(
+            runner_id=runner.user_id, runner_profile_id=runner.id, reason=reason,
+            occurred_at=utcnow()))
     await live.offline(session, runner.user_id)
 
 
