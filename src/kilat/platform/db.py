@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,25 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # A read runs inline and must never wait long for a lock with the event loop blocked: WAL readers
 # do not take one, and a write attempted in a read unit of work fails fast instead of stalling.
 SQLITE_INLINE_BUSY_TIMEOUT_MS = 100
+
+
+_after_commit_tasks: set[asyncio.Future] = set()
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], object]) -> None:
+    """Run ``callback`` on the event loop once ``session``'s transaction has committed, never on
+    rollback: wake a worker, tell live sockets, forget a cache entry. A callback that returns an
+    awaitable runs as a task the kernel keeps until it is done."""
+    loop = asyncio.get_running_loop()
+
+    def run() -> None:
+        result = callback()
+        if inspect.isawaitable(result):
+            task = asyncio.ensure_future(result)
+            _after_commit_tasks.add(task)
+            task.add_done_callback(_after_commit_tasks.discard)
+
+    event.listen(session.sync_session, "after_commit", lambda _s: loop.call_soon(run), once=True)
 
 
 class _InlineCursor(sqlite3.Cursor):

@@ -18,8 +18,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from kilat.platform.db import after_commit
 
 if TYPE_CHECKING:
     from kilat.platform.runtime import Infrastructure
@@ -31,7 +32,6 @@ BAN_EVENT = "identity.user_banned"  # data: {"user_id": ...}; its time is the ba
 LOAD_ATTEMPTS = 5
 REDIS_PREFIX = "kilat:revoked:"
 FOLLOWING = "revocations_followed"
-_pending: set[asyncio.Task] = set()
 
 
 def revoke_until(infra: Infrastructure, banned_at: float) -> float:
@@ -55,13 +55,7 @@ async def announce(infra: Infrastructure, user_id: uuid.UUID, banned_at: float |
 
 def announce_after_commit(session: AsyncSession, infra: Infrastructure, user_id: uuid.UUID) -> None:
     """Announce the ban once the transaction that records it has committed."""
-
-    def committed(_session) -> None:
-        task = asyncio.get_running_loop().create_task(announce(infra, user_id))
-        _pending.add(task)
-        task.add_done_callback(_pending.discard)
-
-    event.listen(session.sync_session, "after_commit", committed, once=True)
+    after_commit(session, lambda: announce(infra, user_id))
 
 
 async def follow(infra: Infrastructure) -> None:

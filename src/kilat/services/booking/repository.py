@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.platform.repository import Repository
 from kilat.platform.geo import distance_km_expr, within_radius
 from kilat.platform.schemas import PageParams
 from kilat.services.booking.domain import BookingStatus
@@ -32,24 +32,9 @@ class BookingFilter:
     near: Near | None = None
 
 
-class Repository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class BookingRepository(Repository[Booking]):
+    model, entity = Booking, "booking"
 
-    @property
-    def dialect(self) -> str:
-        return self.session.get_bind().dialect.name
-
-    def add(self, row) -> None:
-        self.session.add(row)
-
-    async def page(self, query: Select, paging: PageParams) -> tuple[list, int]:
-        total = await self.session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = await self.session.scalars(query.offset(paging.offset).limit(paging.limit))
-        return list(rows), total or 0
-
-
-class BookingRepository(Repository):
     async def get(self, booking_id: uuid.UUID, *, for_update: bool = False) -> Booking | None:
         query = select(Booking).where(Booking.id == booking_id)
         if for_update:
@@ -92,7 +77,7 @@ class BookingRepository(Repository):
         query = self._filtered(select(Booking), spec)
         if scope is not None:
             query = query.where(scope)
-        return await self.page(self._ordered(query, spec), paging)
+        return await self.paginate(self._ordered(query, spec), paging)
 
     @staticmethod
     def owned_by(owner_id: uuid.UUID) -> ColumnElement[bool]:
@@ -130,9 +115,8 @@ class BookingRepository(Repository):
         return list(rows)
 
 
-class PetRepository(Repository):
-    async def get(self, pet_id: uuid.UUID) -> Pet | None:
-        return await self.session.get(Pet, pet_id)
+class PetRepository(Repository[Pet]):
+    model, entity = Pet, "pet"
 
     async def active_of(self, owner_id: uuid.UUID) -> list[Pet]:
         rows = await self.session.scalars(

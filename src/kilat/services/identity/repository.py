@@ -6,9 +6,8 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.platform.repository import Repository
 from kilat.platform.models import UTCDateTime
 from kilat.services.identity.models import (
     ApplicationCounter,
@@ -21,23 +20,8 @@ from kilat.services.identity.models import (
 )
 
 
-class Repository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    def _upsert(self, model):
-        """An INSERT that supports ``on_conflict_do_nothing`` on this session's engine."""
-        dialect = self.session.bind.dialect.name
-        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
-    async def _update(self, statement) -> int:
-        result = await self.session.execute(statement.execution_options(synchronize_session=False))
-        return result.rowcount
-
-
-class Users(Repository):
-    async def get(self, user_id: uuid.UUID) -> User | None:
-        return await self.session.get(User, user_id)
+class Users(Repository[User]):
+    model, entity = User, "user"
 
     async def banned_since(self, since: datetime) -> list[tuple[uuid.UUID, datetime]]:
         rows = await self.session.execute(
@@ -60,9 +44,8 @@ class Users(Repository):
         return {role: count for role, count in rows.all()}
 
 
-class RefreshTokens(Repository):
-    async def get(self, jti: uuid.UUID) -> RefreshToken | None:
-        return await self.session.get(RefreshToken, jti)
+class RefreshTokens(Repository[RefreshToken]):
+    model = RefreshToken
 
     async def spend(self, jti: uuid.UUID, now: datetime) -> bool:
         """Mark the token used; False when it was already used or revoked (by a concurrent call too)."""
@@ -72,17 +55,17 @@ class RefreshTokens(Repository):
                    RefreshToken.revoked_at.is_(None))
             .values(used_at=now)
         )
-        return await self._update(statement) == 1
+        return await self.update_rows(statement) == 1
 
     async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> int:
-        return await self._update(
+        return await self.update_rows(
             update(RefreshToken)
             .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=now)
         )
 
     async def revoke_all_of(self, user_id: uuid.UUID, now: datetime) -> int:
-        return await self._update(
+        return await self.update_rows(
             update(RefreshToken)
             .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=now)
@@ -100,10 +83,10 @@ class PasswordResets(Repository):
             .where(PasswordReset.id == reset_id, PasswordReset.used_at.is_(None))
             .values(used_at=now)
         )
-        return await self._update(statement) == 1
+        return await self.update_rows(statement) == 1
 
     async def consume_all_of(self, user_id: uuid.UUID, now: datetime) -> int:
-        return await self._update(
+        return await self.update_rows(
             update(PasswordReset)
             .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
             .values(used_at=now)
@@ -120,7 +103,7 @@ class RunnerApplications(Repository):
     async def next_sequence(self, year: int) -> int:
         """The next number of ``year``; the counter row stays locked until the transaction ends."""
         await self.session.execute(
-            self._upsert(ApplicationCounter).values(year=year, last_sequence=0).on_conflict_do_nothing()
+            self.insert(ApplicationCounter).values(year=year, last_sequence=0).on_conflict_do_nothing()
         )
         return await self.session.scalar(
             update(ApplicationCounter)
@@ -139,7 +122,7 @@ class Referrals(Repository):
         """Give an existing user ``code`` unless they have one (or another user holds it)."""
         source = select(User.id, literal(code), literal(now, UTCDateTime())).where(User.id == user_id)
         await self.session.execute(
-            self._upsert(ReferralCode)
+            self.insert(ReferralCode)
             .from_select(["user_id", "code", "created_at"], source)
             .on_conflict_do_nothing()
         )

@@ -13,7 +13,7 @@ from kilat.platform.errors import Conflict, not_found
 from kilat.services.notification import domain
 from kilat.services.notification.domain import DeliveryStatus
 from kilat.services.notification.models import Delivery, Notification
-from kilat.services.notification.repository import Repository
+from kilat.services.notification.repository import NotificationRepository
 from kilat.services.notification.service import wake_after_commit
 from kilat.services.notification.settings import NotificationSettings
 
@@ -27,7 +27,7 @@ class DeliveryQueue:
     def __init__(self, session: AsyncSession, settings: NotificationSettings,
                  wake: Callable[[], None] | None = None) -> None:
         self.session = session
-        self.repo = Repository(session)
+        self.repo = NotificationRepository(session)
         self.settings = settings
         self.wake = wake
 
@@ -118,4 +118,5 @@ class DeliveryQueue:
     async def page(self, offset: int, limit: int, *, status: str | None = None,
                    channel: str | None = None,
                    user_id: uuid.UUID | None = None) -> tuple[list[Delivery], int]:
-        return await self.repo.page(self.repo.deliveries_query(status, channel, user_id), offset, limit)
+        return await self.repo.paginate(self.repo.deliveries_query(status, channel, user_id),
+                                       offset=offset, limit=limit)

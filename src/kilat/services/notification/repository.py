@@ -7,10 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.platform.repository import Repository
 from kilat.platform.models import utcnow
 from kilat.services.notification.domain import DeliveryStatus
 from kilat.services.notification.models import (
@@ -24,18 +22,8 @@ from kilat.services.notification.models import (
 DUE_STATUSES = (DeliveryStatus.PENDING.value, DeliveryStatus.DEFERRED.value)
 
 
-class Repository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    @property
-    def locks_rows(self) -> bool:
-        return self.session.bind.dialect.name == "postgresql"
-
-    async def page(self, query: Select, offset: int, limit: int) -> tuple[list[Any], int]:
-        total = await self.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-        rows = (await self.session.scalars(query.offset(offset).limit(limit))).all()
-        return list(rows), total or 0
+class NotificationRepository(Repository):
+    """The notification service's queries: read models, preferences, notifications, deliveries."""
 
     # contacts and bookings (read models)
 
@@ -75,9 +63,8 @@ class Repository:
     async def save_fcm_token(self, user_id: uuid.UUID, token: str) -> None:
         """INSERT … ON CONFLICT (user_id) DO UPDATE: one row per user, the latest token kept."""
         table = Preference.__table__
-        build = postgresql_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
         now = utcnow()
-        statement = build(table).values(
+        statement = self.insert(table).values(
             user_id=user_id, fcm_token=token, enable_push=True, enable_sms=True,
             enable_email=True, version=1, created_at=now, updated_at=now)
         await self.session.execute(statement.on_conflict_do_update(
@@ -89,17 +76,15 @@ class Repository:
     async def insert_notification_once(self, values: dict[str, Any]) -> bool:
         """INSERT … ON CONFLICT (user_id, fact_key) DO NOTHING; True when the row was added."""
         table = Notification.__table__
-        dialect = self.session.bind.dialect.name
-        build = postgresql_insert if dialect == "postgresql" else sqlite_insert
         now = utcnow()
-        statement = (build(table).values(created_at=now, updated_at=now, **values)
+        statement = (self.insert(table).values(created_at=now, updated_at=now, **values)
                      .on_conflict_do_nothing(index_elements=["user_id", "fact_key"])
                      .returning(table.c.id))
         return (await self.session.execute(statement)).first() is not None
 
     async def notification(self, notification_id: uuid.UUID, *, lock: bool = False) -> Notification | None:
         query = select(Notification).where(Notification.id == notification_id)
-        if lock and self.locks_rows:
+        if lock and self.is_postgres:
             query = query.with_for_update()
         return await self.session.scalar(query)
 
@@ -155,7 +140,7 @@ class Repository:
         if lock:
             # a locked read is the row as it is now, even if this session loaded it before
             query = query.execution_options(populate_existing=True)
-            if self.locks_rows:
+            if self.is_postgres:
                 query = query.with_for_update()
         return await self.session.scalar(query)
 
@@ -178,7 +163,7 @@ class Repository:
         query = (select(Delivery)
                  .where(Delivery.status.in_(DUE_STATUSES), Delivery.next_attempt_at <= now)
                  .order_by(Delivery.next_attempt_at).limit(limit))
-        if self.locks_rows:
+        if self.is_postgres:
             query = query.with_for_update(skip_locked=True)
         rows = list((await self.session.scalars(query)).all())
         for row in rows:

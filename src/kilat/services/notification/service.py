@@ -10,15 +10,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilat.platform.auth import Principal
+from kilat.platform.db import after_commit
 from kilat.platform.errors import BadRequest, Conflict, Forbidden, not_found
 from kilat.services.notification import domain
 from kilat.services.notification.domain import Channel, DeliveryStatus
 from kilat.services.notification.models import Contact, Delivery, Notification, Preference
-from kilat.services.notification.repository import Repository
+from kilat.services.notification.repository import NotificationRepository
 from kilat.services.notification.rules import Notice, as_uuid
 from kilat.services.notification.schemas import PreferenceUpdate
 from kilat.services.notification.settings import NotificationSettings
@@ -30,7 +30,7 @@ SECRET_CONTEXT = frozenset({"token"})
 def wake_after_commit(session: AsyncSession, wake: Callable[[], None] | None) -> None:
     """Wake the delivery worker once this transaction has committed (never before)."""
     if wake is not None:
-        sa_event.listen(session.sync_session, "after_commit", lambda _s: wake(), once=True)
+        after_commit(session, wake)
 
 
 class NotificationService:
@@ -39,7 +39,7 @@ class NotificationService:
     def __init__(self, session: AsyncSession, settings: NotificationSettings,
                  wake: Callable[[], None] | None = None) -> None:
         self.session = session
-        self.repo = Repository(session)
+        self.repo = NotificationRepository(session)
         self.settings = settings
         self.wake = wake
 
@@ -173,12 +173,13 @@ class InboxService:
     """A user's own notifications."""
 
     def __init__(self, session: AsyncSession) -> None:
-        self.repo = Repository(session)
+        self.repo = NotificationRepository(session)
 
     async def page(self, user_id: uuid.UUID | None, offset: int, limit: int,
                    unread: bool | None = None) -> tuple[list[Notification], int]:
         """Newest first; ``user_id=None`` lists everyone's (admin)."""
-        return await self.repo.page(self.repo.notifications_query(user_id, unread), offset, limit)
+        return await self.repo.paginate(self.repo.notifications_query(user_id, unread),
+                                       offset=offset, limit=limit)
 
     async def after_cursor(self, user_id: uuid.UUID, cursor: str,
                            limit: int) -> tuple[list[Notification], str]:
@@ -229,7 +230,7 @@ class PreferenceView:
 class PreferenceService:
     def __init__(self, session: AsyncSession, settings: NotificationSettings) -> None:
         self.session = session
-        self.repo = Repository(session)
+        self.repo = NotificationRepository(session)
         self.settings = settings
 
     async def view(self, user_id: uuid.UUID) -> PreferenceView:

@@ -21,9 +21,9 @@ from typing import Any
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kilat.platform.db import after_commit
 from kilat.platform.errors import BadRequest, KilatError, ServiceUnavailable, not_found
 from kilat.platform.geo import (
     MIN_INTERVAL_SECONDS,
@@ -215,8 +215,7 @@ class LiveRunners:
         again now and once more after the commit."""
         self.cache.forget(user_id)
         if session is not None:
-            event.listen(session.sync_session, "after_commit",
-                         lambda _session: self.cache.forget(user_id), once=True)
+            after_commit(session, lambda: self.cache.forget(user_id))
 
     # --- pings ---
 

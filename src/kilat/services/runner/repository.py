@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import Row, Select, any_, bindparam, func, literal_column, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.types import Uuid
 
+from kilat.platform.repository import Repository
 from kilat.platform.geo import bounding_box
 from kilat.services.runner.domain import AssignmentStatus, SessionStatus
 from kilat.services.runner.models import (
@@ -31,10 +31,6 @@ CRATE_COLUMNS = ("id", "size", "pet_types", "max_weight_kg", "width_cm", "height
                  "ventilated", "temperature_controlled")
 
 
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.bind.dialect.name == "postgresql"
-
-
 @dataclass
 class Candidate:
     """A runner row and its crates, read in one query for nearby search."""
@@ -43,9 +39,8 @@ class Candidate:
     crates: list[dict[str, Any]] = field(default_factory=list)
 
 
-class RunnerRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class RunnerRepository(Repository[Runner]):
+    model, entity = Runner, "runner"
 
     async def by_user(self, user_id: uuid.UUID, *, crates: bool = False) -> Runner | None:
         query = select(Runner).where(Runner.user_id == user_id)
@@ -62,7 +57,7 @@ class RunnerRepository:
                         or_(Runner.location_updated_at.is_(None),
                             Runner.location_updated_at < cutoff))
                  .order_by(Runner.location_updated_at).limit(limit))
-        if _is_postgres(self.session):
+        if self.is_postgres:
             query = query.with_for_update(skip_locked=True)
         return (await self.session.scalars(query)).all()
 
@@ -98,7 +93,7 @@ class RunnerRepository:
         """The runners among ``user_ids`` with their crates, in one query."""
         if not user_ids:
             return {}
-        query = CANDIDATES_POSTGRES if _is_postgres(self.session) else CANDIDATES_SQLITE
+        query = CANDIDATES_POSTGRES if self.is_postgres else CANDIDATES_SQLITE
         rows = (await self.session.execute(query, {"user_ids": list(user_ids)})).all()
         return _group_candidates(rows)
 
@@ -206,12 +201,8 @@ def _group_candidates(rows: Sequence[Row]) -> dict[uuid.UUID, Candidate]:
     return found
 
 
-class PetShopRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, shop_id: uuid.UUID) -> PetShop | None:
-        return await self.session.get(PetShop, shop_id)
+class PetShopRepository(Repository[PetShop]):
+    model, entity = PetShop, "pet shop"
 
     async def add(self, shop: PetShop) -> PetShop:
         self.session.add(shop)
@@ -242,7 +233,7 @@ class PetShopRepository:
     async def near(self, latitude: float, longitude: float, radius_km: float,
                    limit: int) -> list[PetShop]:
         """Shops that may lie within the radius; the caller measures and orders them exactly."""
-        if _is_postgres(self.session):
+        if self.is_postgres:
             return await self._near_postgis(latitude, longitude, radius_km, limit)
         min_lat, max_lat, min_lng, max_lng = bounding_box(latitude, longitude, radius_km * 1.001)
         query = select(PetShop).where(PetShop.latitude.between(min_lat, max_lat))

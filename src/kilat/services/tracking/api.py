@@ -14,7 +14,8 @@ from kilat.platform.http import Session, runtime_of
 from kilat.platform.schemas import Envelope, Page, Paging, error_responses, ok, page_of
 from kilat.services.tracking import service
 from kilat.services.tracking.frames import chat_frame
-from kilat.services.tracking.live import LiveTracking, after_commit, live_of
+from kilat.platform.db import after_commit
+from kilat.services.tracking.live import LiveTracking, live_of
 from kilat.services.tracking.schemas import (
     ChatMessage,
     ChatMessageCreate,

@@ -6,7 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilat.platform.events import Event
 from kilat.services.tracking import service
-from kilat.services.tracking.live import after_commit, live_of
+from kilat.platform.db import after_commit
+from kilat.services.tracking.live import live_of
 
 
 def handlers(runtime) -> dict:

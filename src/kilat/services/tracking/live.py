@@ -24,7 +24,7 @@ import time
 import uuid
 import weakref
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,7 +33,6 @@ from typing import Any
 
 import structlog
 from prometheus_client import Counter as MetricCounter
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilat.platform.models import utcnow
@@ -56,12 +55,6 @@ CLOSE_DISMISSED = 4403
 PINGS_SEEN = MetricCounter("kilat_tracking_pings_total", "GPS pings seen", ["outcome"])
 SEND_WATCH_SECONDS = 1.0
 PINGS_PER_TURN = 256  # pings handled before the consumer lets other tasks run
-
-
-def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
-    """Run ``callback`` on the event loop once ``session`` has committed (never on rollback)."""
-    loop = asyncio.get_running_loop()
-    event.listen(session.sync_session, "after_commit", lambda _s: loop.call_soon(callback), once=True)
 
 
 def _aware(value: datetime) -> datetime:

@@ -8,9 +8,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.platform.repository import Repository
 from kilat.services.tracking.domain import TripStatus
 from kilat.services.tracking.models import (
     BookingOwner,
@@ -25,22 +24,8 @@ PARTITION_NAME = re.compile(r"^trip_waypoints_p(\d{8})$")
 PARTITION_LOCK = 7_220_415  # advisory lock key: one instance changes partitions at a time
 
 
-class Repository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    @property
-    def dialect(self) -> str:
-        return self.session.bind.dialect.name
-
-    def _insert(self, table):
-        """An INSERT that supports ``on_conflict_do_*`` on this session's engine."""
-        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
-
-
-class Trips(Repository):
-    async def get(self, trip_id: uuid.UUID) -> Trip | None:
-        return await self.session.get(Trip, trip_id)
+class Trips(Repository[Trip]):
+    model = Trip
 
     async def latest_for_booking(self, booking_id: uuid.UUID) -> Trip | None:
         return await self.session.scalar(
@@ -120,7 +105,7 @@ class Trips(Repository):
 class BookingOwners(Repository):
     async def remember(self, booking_id: uuid.UUID, owner_id: uuid.UUID, at: datetime) -> None:
         await self.session.execute(
-            self._insert(BookingOwner).values(booking_id=booking_id, owner_id=owner_id,
+            self.insert(BookingOwner).values(booking_id=booking_id, owner_id=owner_id,
                                               requested_at=at).on_conflict_do_nothing())
 
     async def owner_of(self, booking_id: uuid.UUID) -> uuid.UUID | None:
@@ -132,7 +117,7 @@ class Waypoints(Repository):
     async def insert_many(self, rows: list[dict]) -> None:
         """Store pings once: every instance writes the pings it saw, duplicates are skipped."""
         if rows:
-            await self.session.execute(self._insert(waypoints).on_conflict_do_nothing(), rows)
+            await self.session.execute(self.insert(waypoints).on_conflict_do_nothing(), rows)
 
     def _of_trip(self, trip: Trip, since: timedelta):
         # the lower bound on recorded_at lets PostgreSQL skip the partitions before the trip
@@ -245,7 +230,7 @@ class ChatReads(Repository):
 
     async def mark(self, booking_id: uuid.UUID, user_id: uuid.UUID, at: datetime) -> None:
         table = ChatRead.__table__
-        statement = self._insert(table).values(booking_id=booking_id, user_id=user_id, last_read_at=at)
+        statement = self.insert(table).values(booking_id=booking_id, user_id=user_id, last_read_at=at)
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=[table.c.booking_id, table.c.user_id],
             set_={"last_read_at": func.max(table.c.last_read_at, statement.excluded.last_read_at)
@@ -254,9 +239,8 @@ class ChatReads(Repository):
         ))
 
 
-class Shares(Repository):
-    async def get(self, share_id: uuid.UUID) -> SharedTrip | None:
-        return await self.session.get(SharedTrip, share_id)
+class Shares(Repository[SharedTrip]):
+    model = SharedTrip
 
     async def by_token_hash(self, token_hash: str) -> SharedTrip | None:
         return await self.session.scalar(select(SharedTrip).where(SharedTrip.token_hash == token_hash))
