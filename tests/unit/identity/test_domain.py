@@ -30,9 +30,13 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
 
 
-@pytest.mark.parametrize("password", ["12345678", "correct horse battery", "é" * 36])
-def test_passwords_of_8_characters_up_to_72_bytes_are_accepted(password):
-    check_password(password)
+@pytest.mark.parametrize(("accepted", "refused"), [
+    ("12345678", "1234567"), ("x" * 72, "x" * 73), ("é" * 36, "é" * 37),
+])
+def test_passwords_of_8_characters_up_to_72_bytes_are_accepted_one_step_past_is_not(accepted, refused):
+    assert check_password(accepted) is None
+    with pytest.raises(BadRequest):
+        check_password(refused)
 
 
 @pytest.mark.parametrize(("password", "error"), [

@@ -22,8 +22,11 @@ def test_serving_the_distributed_profile_refuses_development_keys():
         Settings(profile=Profile.DISTRIBUTED).check_serving_secrets()
 
 
-def test_development_keys_are_fine_for_the_embedded_profile():
-    Settings().check_serving_secrets()
+def test_development_keys_are_fine_for_the_embedded_profile(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    settings.check_serving_secrets()
+    assert settings.profile is Profile.EMBEDDED
+    assert settings.private_key_path == tmp_path / "keys" / "jwt-ed25519.pem"
 
 
 def test_data_dir_comes_from_the_environment(monkeypatch, tmp_path):
