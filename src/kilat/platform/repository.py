@@ -44,6 +44,13 @@ class Repository(Generic[M]):
     async def load(self, model: type[T], entity_id: Any, *, for_update: bool = False) -> T | None:
         return await self.session.get(model, entity_id, with_for_update=for_update or None)
 
+    async def load_or_404(self, model: type[T], entity_id: Any, entity: str, *,
+                          for_update: bool = False) -> T:
+        found = await self.load(model, entity_id, for_update=for_update)
+        if found is None:
+            raise not_found(entity, entity_id)
+        return found
+
     async def get(self, entity_id: Any, *, for_update: bool = False) -> M | None:
         return await self.load(self.model, entity_id, for_update=for_update)
 

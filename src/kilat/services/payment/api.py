@@ -27,7 +27,7 @@ from kilat.services.payment.payouts import (
     remove_destination,
     request_cash_out,
 )
-from kilat.services.payment.repository import Repository
+from kilat.services.payment.repository import PaymentRepository
 from kilat.services.payment.service import Escrow, read_payment
 from kilat.services.payment.settlement import Settlement
 from kilat.services.payment.subscriptions import Subscriptions
@@ -63,7 +63,7 @@ async def initiate_payment(body: schemas.PaymentInitiate, request: Request, ctx:
 
 @payments.get("", response_model=Page[schemas.Payment], responses=error_responses(401))
 async def list_my_payments(session: Session, paging: Paging, user: CurrentUser) -> dict:
-    repo = Repository(session)
+    repo = PaymentRepository(session)
     filters = {} if user.is_admin else {"party": user.user_id}
     items, total = await repo.paginate(repo.payments_query(filters), paging)
     return page_of([_payment(p) for p in items], total, paging)
@@ -80,14 +80,14 @@ async def my_credit(session: Session, ctx: Context, user: CurrentUser) -> dict:
 @payments.get("/booking/{booking_id}", response_model=Envelope[schemas.Payment],
               responses=error_responses(401, 403, 404))
 async def payment_for_booking(booking_id: uuid.UUID, session: Session, user: CurrentUser) -> dict:
-    payment = await Repository(session).payment_for_booking(booking_id)
+    payment = await PaymentRepository(session).payment_for_booking(booking_id)
     return ok(_payment(await read_payment(session, user, payment, f"booking {booking_id}")))
 
 
 @payments.get("/{payment_id}", response_model=Envelope[schemas.Payment],
               responses=error_responses(401, 403, 404))
 async def get_payment(payment_id: uuid.UUID, session: Session, user: CurrentUser) -> dict:
-    payment = await Repository(session).get(Payment, payment_id)
+    payment = await PaymentRepository(session).load(Payment, payment_id)
     return ok(_payment(await read_payment(session, user, payment, payment_id)))
 
 
@@ -172,7 +172,7 @@ async def cash_out(body: schemas.CashOutCreate, session: Session, ctx: Context,
 @payouts.get("/cash-outs", response_model=Page[schemas.CashOut],
              responses=error_responses(401, 403))
 async def my_cash_outs(session: Session, paging: Paging, user: Runner) -> dict:
-    repo = Repository(session)
+    repo = PaymentRepository(session)
     items, total = await repo.paginate(repo.cash_outs_query(user.user_id), paging)
     return page_of([schemas.CashOut.model_validate(c) for c in items], total, paging)
 
@@ -180,14 +180,15 @@ async def my_cash_outs(session: Session, paging: Paging, user: Runner) -> dict:
 @payouts.get("/cash-outs/{cash_out_id}", response_model=Envelope[schemas.CashOut],
              responses=error_responses(401, 403, 404))
 async def get_cash_out(cash_out_id: uuid.UUID, session: Session, user: CurrentUser) -> dict:
-    row = await own_cash_out(Repository(session), user.user_id, cash_out_id, is_admin=user.is_admin)
+    row = await own_cash_out(PaymentRepository(session), user.user_id, cash_out_id,
+                             is_admin=user.is_admin)
     return ok(schemas.CashOut.model_validate(row))
 
 
 @payouts.get("/balance", response_model=Envelope[schemas.RunnerBalance],
              responses=error_responses(401, 403))
 async def my_balance(session: Session, ctx: Context, user: Runner) -> dict:
-    repo = Repository(session)
+    repo = PaymentRepository(session)
     return ok(schemas.RunnerBalance(
         runner_id=user.user_id, available_cents=await available_balance(repo, user.user_id),
         pending_cash_out_cents=await repo.open_cash_out_cents(user.user_id),
@@ -206,14 +207,14 @@ async def create_destination(body: schemas.DestinationCreate, session: Session,
 @payouts.get("/destinations", response_model=Envelope[list[schemas.Destination]],
              responses=error_responses(401, 403))
 async def list_destinations(session: Session, user: Runner) -> dict:
-    rows = await session.scalars(Repository(session).destinations_query(user.user_id))
+    rows = await session.scalars(PaymentRepository(session).destinations_query(user.user_id))
     return ok([schemas.Destination.model_validate(d) for d in rows])
 
 
 @payouts.get("/destinations/{destination_id}", response_model=Envelope[schemas.Destination],
              responses=error_responses(401, 403, 404))
 async def get_destination(destination_id: uuid.UUID, session: Session, user: Runner) -> dict:
-    destination = await own_destination(Repository(session), user.user_id, destination_id)
+    destination = await own_destination(PaymentRepository(session), user.user_id, destination_id)
     return ok(schemas.Destination.model_validate(destination))
 
 
@@ -243,7 +244,7 @@ async def admin_payments(
     booking_id: uuid.UUID | None = None,
     created_from: datetime | None = None, created_to: datetime | None = None,
 ) -> dict:
-    repo = Repository(session)
+    repo = PaymentRepository(session)
     filters = {"escrow_status": status, "owner_id": owner_id, "runner_id": runner_id,
                "booking_id": booking_id, "created_from": created_from, "created_to": created_to}
     items, total = await repo.paginate(repo.payments_query(filters), paging)
@@ -253,7 +254,7 @@ async def admin_payments(
 @admin.get("/stats/payments", response_model=Envelope[schemas.PaymentStats],
            responses=error_responses(401, 403))
 async def payment_stats(session: Session, user: Admin) -> dict:
-    repo = Repository(session)
+    repo = PaymentRepository(session)
     stats = await repo.payment_stats()
     return ok(schemas.PaymentStats(
         total_revenue_cents=await repo.platform_revenue(),
@@ -268,7 +269,7 @@ async def admin_promos(
     session: Session, paging: Paging, user: Admin,
     active: Annotated[bool | None, Query(description="true: usable now; false: not")] = None,
 ) -> dict:
-    repo = Repository(session)
+    repo = PaymentRepository(session)
     query = repo.promos_query(live=active, now=utcnow())
     items, total = await repo.paginate(query, paging)
     return page_of([schemas.Promo.model_validate(p) for p in items], total, paging)
@@ -278,7 +279,7 @@ async def admin_promos(
            responses=error_responses(401, 403))
 async def ledger_check(session: Session, user: Admin) -> dict:
     """The books: balanced when every entry and all accounts sum to zero and escrow matches."""
-    report = await ledger.check(Repository(session))
+    report = await ledger.check(PaymentRepository(session))
     return ok(schemas.LedgerReport.model_validate(report))
 
 

@@ -14,7 +14,7 @@ from kilat.platform.models import utcnow
 from kilat.platform.readthrough import from_owner, read_through
 from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.models import BookingView
-from kilat.services.payment.repository import Repository
+from kilat.services.payment.repository import PaymentRepository
 
 
 def as_uuid(value: Any) -> uuid.UUID | None:
@@ -32,7 +32,7 @@ async def apply_booking_fact(session: AsyncSession, data: dict[str, Any],
                              as_of: datetime) -> BookingView:
     """Record what a booking event (or a direct read) says, unless newer news is already in."""
     booking_id = uuid.UUID(str(data["booking_id"]))
-    view = await Repository(session).booking(booking_id)
+    view = await PaymentRepository(session).booking(booking_id)
     if view is None:
         view = BookingView(booking_id=booking_id, owner_id=as_uuid(data["owner_id"]),
                            status=data["status"],
@@ -76,7 +76,7 @@ async def ensure_booking(ctx: PaymentContext, booking_id: uuid.UUID,
 
 async def _known(ctx: PaymentContext, booking_id: uuid.UUID) -> bool:
     async with ctx.database.session(write=False) as session:
-        return await Repository(session).booking(booking_id) is not None
+        return await PaymentRepository(session).booking(booking_id) is not None
 
 
 async def _remember(ctx: PaymentContext, booking: dict[str, Any]) -> bool:

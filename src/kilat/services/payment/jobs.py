@@ -14,7 +14,7 @@ from kilat.platform.runtime import ServiceRuntime
 from kilat.services.payment.context import PaymentContext, payment_context
 from kilat.services.payment.domain import CashOutStatus
 from kilat.services.payment.payouts import advance_cash_out
-from kilat.services.payment.repository import Repository
+from kilat.services.payment.repository import PaymentRepository
 from kilat.services.payment.service import Escrow
 from kilat.services.payment.settlement import Settlement
 from kilat.services.payment.subscriptions import expire_due, renew_due
@@ -26,7 +26,7 @@ async def run_due_work(ctx: PaymentContext, now: datetime | None = None) -> None
     """Carry out due releases and refunds, then move every open cash-out one step."""
     now = now or utcnow()
     async with ctx.database.session(write=False) as session:
-        repo = Repository(session)
+        repo = PaymentRepository(session)
         actions = await repo.due_actions(now)
         cash_outs = await repo.cash_outs_in(CashOutStatus.PENDING, CashOutStatus.PROCESSING)
     settlement = Settlement(ctx)
@@ -42,7 +42,7 @@ async def sweep(ctx: PaymentContext, now: datetime | None = None) -> None:
     now = now or utcnow()
     stale_before = now - timedelta(seconds=ctx.settings.stale_pending_seconds)
     async with ctx.database.session(write=False) as session:
-        repo = Repository(session)
+        repo = PaymentRepository(session)
         lapsed = await repo.lapsed_holds(now)
         stale = await repo.stale_pending(stale_before)
     for payment_id in lapsed:

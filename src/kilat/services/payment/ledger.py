@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kilat.services.payment.domain import EscrowStatus, JournalEntry, escrow_account
-from kilat.services.payment.repository import Repository
+from kilat.services.payment.repository import PaymentRepository
 
 
-async def post(repo: Repository, entry: JournalEntry, currency: str) -> bool:
+async def post(repo: PaymentRepository, entry: JournalEntry, currency: str) -> bool:
     """Post ``entry`` once; a repeat of the same reference is ignored (returns False)."""
     if not entry.postings or await repo.has_entry(entry.reference):
         return False
@@ -27,7 +27,7 @@ class LedgerReport:
     negative_balances: dict[str, int] = field(default_factory=dict)
 
 
-async def check(repo: Repository) -> LedgerReport:
+async def check(repo: PaymentRepository) -> LedgerReport:
     """Prove the books: every entry and all accounts sum to zero, escrow matches payments."""
     entries, postings, total = await repo.ledger_totals()
     unbalanced = await repo.unbalanced_entries()
@@ -39,7 +39,7 @@ async def check(repo: Repository) -> LedgerReport:
     return LedgerReport(balanced, entries, postings, total, unbalanced, mismatches, negative)
 
 
-async def _escrow_mismatches(repo: Repository) -> list[dict]:
+async def _escrow_mismatches(repo: PaymentRepository) -> list[dict]:
     """Escrow holds the price of each held payment, the reserved credit of a pending one, else 0."""
     expected = {}
     for payment in await repo.open_payments():

@@ -24,15 +24,15 @@ from kilat.services.payment.domain import (
 )
 from kilat.services.payment.models import CashOut, PayoutDestination
 from kilat.services.payment.rail import RailError, TransferStatus, UnknownTransfer
-from kilat.services.payment.repository import Repository
+from kilat.services.payment.repository import PaymentRepository
 from kilat.services.payment.schemas import CashOutCreate, DestinationCreate, DestinationUpdate
 
 log = structlog.get_logger(__name__)
 
 
-async def own_destination(repo: Repository, runner_id: uuid.UUID,
+async def own_destination(repo: PaymentRepository, runner_id: uuid.UUID,
                           destination_id: uuid.UUID) -> PayoutDestination:
-    destination = await repo.get(PayoutDestination, destination_id)
+    destination = await repo.load(PayoutDestination, destination_id)
     if destination is None or destination.deleted_at is not None:
         raise not_found("Destination", destination_id)
     if destination.runner_id != runner_id:
@@ -43,7 +43,7 @@ async def own_destination(repo: Repository, runner_id: uuid.UUID,
 async def add_destination(session: AsyncSession, runner_id: uuid.UUID,
                           body: DestinationCreate) -> PayoutDestination:
     """A new account; the first one, or one marked so, becomes the default."""
-    repo = Repository(session)
+    repo = PaymentRepository(session)
     has_any = await session.scalar(repo.destinations_query(runner_id).limit(1)) is not None
     if body.is_default:
         await repo.clear_default_destination(runner_id)
@@ -57,7 +57,7 @@ async def add_destination(session: AsyncSession, runner_id: uuid.UUID,
 async def change_destination(session: AsyncSession, runner_id: uuid.UUID,
                              destination_id: uuid.UUID,
                              body: DestinationUpdate) -> PayoutDestination:
-    repo = Repository(session)
+    repo = PaymentRepository(session)
     destination = await own_destination(repo, runner_id, destination_id)
     if body.version is not None and body.version != destination.version:
         raise Conflict("destination was modified concurrently", "reload it and try again")
@@ -71,20 +71,20 @@ async def change_destination(session: AsyncSession, runner_id: uuid.UUID,
 
 async def remove_destination(session: AsyncSession, runner_id: uuid.UUID,
                              destination_id: uuid.UUID) -> None:
-    destination = await own_destination(Repository(session), runner_id, destination_id)
+    destination = await own_destination(PaymentRepository(session), runner_id, destination_id)
     destination.deleted_at = utcnow()
     destination.is_default = False
     await session.flush()
 
 
-async def available_balance(repo: Repository, runner_id: uuid.UUID) -> int:
+async def available_balance(repo: PaymentRepository, runner_id: uuid.UUID) -> int:
     """Released payouts less every cash-out still pending, processing or completed (with fees)."""
     return await repo.balance(runner_account(runner_id))
 
 
 async def request_cash_out(session: AsyncSession, ctx: PaymentContext, runner_id: uuid.UUID,
                            body: CashOutCreate) -> CashOut:
-    repo = Repository(session)
+    repo = PaymentRepository(session)
     await own_destination(repo, runner_id, body.destination_id)
     await repo.lock_account(runner_account(runner_id))
     fee = ctx.settings.cash_out_fee_cents
@@ -108,7 +108,7 @@ async def advance_cash_out(ctx: PaymentContext, cash_out_id: uuid.UUID,
                            now: datetime | None = None) -> None:
     """One step on the rail: submit a pending transfer, or settle or fail a processing one."""
     async with ctx.database.session(write=False) as session:
-        cash_out = await Repository(session).get(CashOut, cash_out_id)
+        cash_out = await PaymentRepository(session).load(CashOut, cash_out_id)
     if cash_out.status == CashOutStatus.PENDING:
         await _submit(ctx, cash_out)
     elif cash_out.status == CashOutStatus.PROCESSING:
@@ -117,7 +117,8 @@ async def advance_cash_out(ctx: PaymentContext, cash_out_id: uuid.UUID,
 
 async def _submit(ctx: PaymentContext, cash_out: CashOut) -> None:
     async with ctx.database.session(write=False) as session:
-        destination = await Repository(session).get(PayoutDestination, cash_out.destination_id)
+        destination = await PaymentRepository(session).load(PayoutDestination,
+                                                            cash_out.destination_id)
     try:
         transfer = await ctx.rail.submit(
             transfer_id=str(cash_out.id), amount_cents=cash_out.amount_cents,
@@ -128,7 +129,7 @@ async def _submit(ctx: PaymentContext, cash_out: CashOut) -> None:
         log.warning("cash-out not submitted yet", cash_out_id=str(cash_out.id), error=str(exc))
         return
     async with ctx.database.session() as session:
-        row = await Repository(session).get(CashOut, cash_out.id, for_update=True)
+        row = await PaymentRepository(session).load(CashOut, cash_out.id, for_update=True)
         if row.status == CashOutStatus.PENDING:
             row.status = CashOutStatus.PROCESSING
             row.rail_reference = transfer.reference
@@ -156,8 +157,8 @@ async def _settle(ctx: PaymentContext, cash_out: CashOut, now: datetime) -> None
 async def _finish(ctx: PaymentContext, cash_out_id: uuid.UUID, status: CashOutStatus,
                   reason: str | None = None) -> None:
     async with ctx.database.session() as session:
-        repo = Repository(session)
-        cash_out = await repo.get(CashOut, cash_out_id, for_update=True)
+        repo = PaymentRepository(session)
+        cash_out = await repo.load(CashOut, cash_out_id, for_update=True)
         if cash_out.status != CashOutStatus.PROCESSING:
             return
         cash_out.status = status
@@ -174,9 +175,9 @@ async def _finish(ctx: PaymentContext, cash_out_id: uuid.UUID, status: CashOutSt
         await events.cash_out_changed(session, cash_out)
 
 
-async def own_cash_out(repo: Repository, runner_id: uuid.UUID, cash_out_id: uuid.UUID,
+async def own_cash_out(repo: PaymentRepository, runner_id: uuid.UUID, cash_out_id: uuid.UUID,
                        *, is_admin: bool = False) -> CashOut:
-    cash_out = await repo.get_or_404(CashOut, cash_out_id, "Cash-out")
+    cash_out = await repo.load_or_404(CashOut, cash_out_id, "Cash-out")
     if cash_out.runner_id != runner_id and not is_admin:
         raise Forbidden("not your cash-out")
     return cash_out

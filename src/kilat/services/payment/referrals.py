@@ -12,13 +12,13 @@ from kilat.services.payment import events, ledger
 from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.domain import credit_account, referral_credit_entry
 from kilat.services.payment.models import Referral
-from kilat.services.payment.repository import Repository
+from kilat.services.payment.repository import PaymentRepository
 
 
 async def record_referral(session: AsyncSession, ctx: PaymentContext, data: dict[str, Any]) -> None:
     """Keep ``identity.referral_recorded``; credit at once if a booking already completed."""
     referee_id = uuid.UUID(str(data["referee_id"]))
-    repo = Repository(session)
+    repo = PaymentRepository(session)
     if await repo.referral_for_referee(referee_id) is None:
         session.add(Referral(referrer_id=uuid.UUID(str(data["referrer_id"])), referee_id=referee_id,
                              code=data.get("code")))
@@ -27,7 +27,7 @@ async def record_referral(session: AsyncSession, ctx: PaymentContext, data: dict
 
 
 async def credit_if_due(session: AsyncSession, ctx: PaymentContext, referee_id: uuid.UUID) -> None:
-    repo = Repository(session)
+    repo = PaymentRepository(session)
     referral = await repo.referral_for_referee(referee_id)
     if referral is None or (referral.referrer_credited and referral.referee_credited):
         return
@@ -47,4 +47,4 @@ async def credit_if_due(session: AsyncSession, ctx: PaymentContext, referee_id: 
 
 
 async def credit_balance(session: AsyncSession, user_id: uuid.UUID) -> int:
-    return await Repository(session).balance(credit_account(user_id))
+    return await PaymentRepository(session).balance(credit_account(user_id))

@@ -8,10 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, delete, func, not_, or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from kilat.platform.errors import not_found
-from kilat.platform.schemas import PageParams
+from kilat.platform.repository import Repository
 from kilat.services.payment.domain import (
     PLATFORM_ACCOUNTS,
     CashOutStatus,
@@ -33,29 +31,9 @@ from kilat.services.payment.models import (
 )
 
 
-class Repository:
-    """Queries over one unit of work's session."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    @property
-    def is_postgres(self) -> bool:
-        return self.session.bind.dialect.name == "postgresql"
-
-    async def get(self, model, entity_id, *, for_update: bool = False):
-        return await self.session.get(model, entity_id, with_for_update=for_update or None)
-
-    async def get_or_404(self, model, entity_id, entity: str, **kwargs):
-        found = await self.get(model, entity_id, **kwargs)
-        if found is None:
-            raise not_found(entity, entity_id)
-        return found
-
-    async def paginate(self, query: Select, paging: PageParams) -> tuple[list[Any], int]:
-        total = await self.session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = await self.session.scalars(query.offset(paging.offset).limit(paging.limit))
-        return list(rows), total or 0
+class PaymentRepository(Repository):
+    """Every query of the payment service (payments, ledger, payouts, promos, referrals,
+    subscriptions and the bookings read model)."""
 
     async def lock_account(self, account: str) -> None:
         """Serialise spenders of one ledger account (SQLite's write lock already does)."""

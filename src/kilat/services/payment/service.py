@@ -53,7 +53,7 @@ from kilat.services.payment.provider import (
     PaymentIntent,
     ProviderError,
 )
-from kilat.services.payment.repository import Repository
+from kilat.services.payment.repository import PaymentRepository
 from kilat.services.payment.schemas import PaymentInitiate
 
 log = structlog.get_logger(__name__)
@@ -93,7 +93,8 @@ def quote_of(payment: Payment) -> Quote:
                  payment.platform_fee_cents, payment.runner_payout_cents)
 
 
-async def return_funds(repo: Repository, payment: Payment, kind: str, *, charged: int) -> None:
+async def return_funds(repo: PaymentRepository, payment: Payment, kind: str, *,
+                       charged: int) -> None:
     """Give back what escrow holds (card money, the platform's discount, credit) and promo use."""
     discount = payment.discount_cents if charged else 0
     await ledger.post(repo, return_entry(
@@ -144,8 +145,8 @@ class Escrow:
         """Step 1: the payment as ``pending``, with its promo use and credit reserved."""
         try:
             async with self.database.session() as session:
-                repo = Repository(session)
-                booking = await repo.get_or_404(BookingView, body.booking_id, "Booking")
+                repo = PaymentRepository(session)
+                booking = await repo.load_or_404(BookingView, body.booking_id, "Booking")
                 self._check_payable(user, booking, body)
                 existing = await repo.payment_for_booking(booking.booking_id)
                 self._check_retry(existing)
@@ -190,7 +191,8 @@ class Escrow:
                        f"payment {payment.id} is {payment.escrow_status}")
 
     @staticmethod
-    def _new_attempt(repo: Repository, payment: Payment | None, booking: BookingView) -> Payment:
+    def _new_attempt(repo: PaymentRepository, payment: Payment | None,
+                     booking: BookingView) -> Payment:
         if payment is None:
             payment = Payment(booking_id=booking.booking_id, owner_id=booking.owner_id, attempt=0,
                               escrow_status=EscrowStatus.PENDING)
@@ -204,7 +206,7 @@ class Escrow:
         return payment
 
     @staticmethod
-    async def _promo(repo: Repository, code: str | None) -> Promo | None:
+    async def _promo(repo: PaymentRepository, code: str | None) -> Promo | None:
         if not code:
             return None
         promo = await repo.promo_by_code(normalise_code(code))
@@ -212,7 +214,7 @@ class Escrow:
             raise BadRequest(PROMO_NOT_FOUND)
         return promo
 
-    async def _quote(self, repo: Repository, owner_id: uuid.UUID, price: int,
+    async def _quote(self, repo: PaymentRepository, owner_id: uuid.UUID, price: int,
                      promo: Promo | None) -> Quote:
         discount = 0
         if promo is not None:
@@ -245,7 +247,7 @@ class Escrow:
         payment.customer_email = str(body.customer_email) if body.customer_email else None
 
     @staticmethod
-    async def _use_promo(repo: Repository, promo: Promo, payment: Payment) -> None:
+    async def _use_promo(repo: PaymentRepository, promo: Promo, payment: Payment) -> None:
         repo.session.add(PromoUsage(promo_id=promo.id, user_id=payment.owner_id,
                                     payment_id=payment.id,
                                     discount_cents=payment.promo_discount_cents))
@@ -259,8 +261,8 @@ class Escrow:
     async def _hold(self, attempt: Attempt, intent: PaymentIntent) -> Payment:
         """Step 3: the authorization becomes escrow, in the ledger and ``payment.escrow_held``."""
         async with self.database.session() as session:
-            repo = Repository(session)
-            payment = await repo.get(Payment, attempt.payment_id, for_update=True)
+            repo = PaymentRepository(session)
+            payment = await repo.load(Payment, attempt.payment_id, for_update=True)
             if payment.escrow_status != EscrowStatus.PENDING or payment.attempt != attempt.attempt:
                 raise HoldAborted("payment changed while it was being authorized")
             booking = await repo.booking(payment.booking_id)
@@ -284,8 +286,8 @@ class Escrow:
         if intent is not None and intent.is_authorized:
             await self._void(intent.id, f"void:{attempt.payment_id}:{attempt.attempt}")
         async with self.database.session() as session:
-            repo = Repository(session)
-            payment = await repo.get(Payment, attempt.payment_id, for_update=True)
+            repo = PaymentRepository(session)
+            payment = await repo.load(Payment, attempt.payment_id, for_update=True)
             if payment.escrow_status != EscrowStatus.PENDING or payment.attempt != attempt.attempt:
                 return
             await return_funds(repo, payment, "void", charged=0)
@@ -310,7 +312,7 @@ class Escrow:
     async def recover(self, payment_id: uuid.UUID) -> None:
         """Finish a hold left ``pending`` by a crash: cancel whatever the processor holds."""
         async with self.database.session(write=False) as session:
-            payment = await Repository(session).get(Payment, payment_id)
+            payment = await PaymentRepository(session).load(Payment, payment_id)
         if payment is None or payment.escrow_status != EscrowStatus.PENDING:
             return
         attempt = Attempt(payment.id, payment.attempt, payment.charged_cents, payment.currency,
@@ -326,7 +328,7 @@ async def read_payment(session: AsyncSession, user: Principal, payment: Payment 
         raise not_found("Payment", reference)
     if can_read(user, payment, None):
         return payment  # the owner, admin or recorded runner: no need to read the booking
-    booking = await Repository(session).booking(payment.booking_id)
+    booking = await PaymentRepository(session).booking(payment.booking_id)
     if not can_read(user, payment, booking):
         raise Forbidden("not your payment")
     return payment

@@ -21,7 +21,7 @@ from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.domain import EscrowAction, EscrowStatus, release_entry, retry_delay
 from kilat.services.payment.models import BookingView, Payment
 from kilat.services.payment.provider import AuthorizationExpired, IntentStateError, ProviderError
-from kilat.services.payment.repository import Repository
+from kilat.services.payment.repository import PaymentRepository
 from kilat.services.payment.service import move, quote_of, return_funds
 
 log = structlog.get_logger(__name__)
@@ -41,7 +41,7 @@ class Settlement:
     async def request(self, session: AsyncSession, booking_id: uuid.UUID, action: EscrowAction,
                       *, runner_id: uuid.UUID | None = None, reason: str | None = None) -> bool:
         """Ask for a release or refund of the booking's held payment; the worker carries it out."""
-        payment = await Repository(session).payment_for_booking(booking_id)
+        payment = await PaymentRepository(session).payment_for_booking(booking_id)
         if payment is None or payment.escrow_status != EscrowStatus.HELD:
             return False
         if payment.pending_action is not None:
@@ -60,15 +60,15 @@ class Settlement:
     @staticmethod
     async def follow_runner(session: AsyncSession, booking: BookingView) -> None:
         """Keep a held payment's runner in step with the booking (accepted, declined)."""
-        payment = await Repository(session).payment_for_booking(booking.booking_id)
+        payment = await PaymentRepository(session).payment_for_booking(booking.booking_id)
         if payment is not None and payment.escrow_status == EscrowStatus.HELD:
             payment.runner_id = booking.runner_id
 
     async def refund(self, payment_id: uuid.UUID, reason: str) -> Payment:
         """Admin refund of a held payment (422 when it is not held)."""
         async with self.database.session() as session:
-            repo = Repository(session)
-            payment = await repo.get_or_404(Payment, payment_id, "Payment", for_update=True)
+            repo = PaymentRepository(session)
+            payment = await repo.load_or_404(Payment, payment_id, "Payment", for_update=True)
             if payment.escrow_status != EscrowStatus.HELD:
                 raise Unprocessable("payment is not held",
                                     f"payment is {payment.escrow_status}")
@@ -78,7 +78,7 @@ class Settlement:
                                reason=f"admin refund: {reason}")
         if await self.run_action(payment_id):
             async with self.database.session(write=False) as session:
-                return await Repository(session).get(Payment, payment_id)
+                return await PaymentRepository(session).load(Payment, payment_id)
         return await self._after_worker(payment_id)
 
     async def _after_worker(self, payment_id: uuid.UUID) -> Payment:
@@ -88,7 +88,7 @@ class Settlement:
         deadline = loop.time() + ACTION_WAIT_SECONDS
         while True:
             async with self.database.session(write=False) as session:
-                payment = await Repository(session).get(Payment, payment_id)
+                payment = await PaymentRepository(session).load(Payment, payment_id)
             if payment.pending_action is None or loop.time() >= deadline:
                 return payment
             await asyncio.sleep(0.02)
@@ -117,7 +117,7 @@ class Settlement:
     async def _claim_action(self, payment_id: uuid.UUID) -> tuple[str, str | None] | None:
         now = utcnow()
         async with self.database.session() as session:
-            payment = await Repository(session).get(Payment, payment_id, for_update=True)
+            payment = await PaymentRepository(session).load(Payment, payment_id, for_update=True)
             if payment is None or payment.pending_action is None or payment.action_due_at > now:
                 return None
             payment.action_attempts += 1
@@ -126,7 +126,7 @@ class Settlement:
 
     async def _retry_later(self, payment_id: uuid.UUID, exc: Exception) -> None:
         async with self.database.session() as session:
-            payment = await Repository(session).get(Payment, payment_id, for_update=True)
+            payment = await PaymentRepository(session).load(Payment, payment_id, for_update=True)
             payment.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if isinstance(exc, IntentStateError):
                 payment.action_due_at = None
@@ -137,8 +137,8 @@ class Settlement:
 
     async def _settle(self, payment_id: uuid.UUID, action: str) -> None:
         async with self.database.session() as session:
-            repo = Repository(session)
-            payment = await repo.get(Payment, payment_id, for_update=True)
+            repo = PaymentRepository(session)
+            payment = await repo.load(Payment, payment_id, for_update=True)
             if payment.escrow_status != EscrowStatus.HELD or payment.pending_action != action:
                 return
             if action == EscrowAction.RELEASE:
@@ -148,7 +148,7 @@ class Settlement:
             payment.pending_action = payment.action_due_at = payment.last_error = None
             await session.flush()
 
-    async def _release(self, repo: Repository, payment: Payment) -> None:
+    async def _release(self, repo: PaymentRepository, payment: Payment) -> None:
         payment.runner_id = payment.action_runner_id or payment.runner_id
         move(payment, EscrowStatus.RELEASED)
         payment.escrow_released_at = utcnow()
@@ -157,7 +157,7 @@ class Settlement:
         await repo.session.flush()
         await events.escrow_released(repo.session, payment)
 
-    async def _refund(self, repo: Repository, payment: Payment) -> None:
+    async def _refund(self, repo: PaymentRepository, payment: Payment) -> None:
         await return_funds(repo, payment, "refund", charged=payment.charged_cents)
         move(payment, EscrowStatus.REFUNDED)
         payment.refunded_at = utcnow()
@@ -168,8 +168,8 @@ class Settlement:
     async def lapse(self, payment_id: uuid.UUID, reason: str) -> None:
         """The hold expired at the processor: the escrow is void and the payment failed."""
         async with self.database.session() as session:
-            repo = Repository(session)
-            payment = await repo.get(Payment, payment_id, for_update=True)
+            repo = PaymentRepository(session)
+            payment = await repo.load(Payment, payment_id, for_update=True)
             if payment.escrow_status != EscrowStatus.HELD:
                 return
             await return_funds(repo, payment, "lapse", charged=payment.charged_cents)

@@ -28,7 +28,7 @@ from kilat.services.payment.provider import (
     PaymentIntent,
     ProviderError,
 )
-from kilat.services.payment.repository import Repository
+from kilat.services.payment.repository import PaymentRepository
 from kilat.services.payment.schemas import SubscriptionCreate
 from kilat.services.payment.service import PaymentDeclined
 
@@ -83,7 +83,7 @@ class Subscriptions:
         crash between charge and commit) charge once and extend once.
         """
         async with self.database.session(write=False) as session:
-            subscription = await Repository(session).get(Subscription, subscription_id)
+            subscription = await PaymentRepository(session).load(Subscription, subscription_id)
         if (subscription is None or subscription.status != SubscriptionStatus.ACTIVE
                 or not subscription.auto_renew):
             return False
@@ -115,8 +115,8 @@ class Subscriptions:
     async def _extend(self, subscription_id: uuid.UUID, period_end: datetime, plan: Plan,
                       intent: PaymentIntent) -> bool:
         async with self.database.session() as session:
-            repo = Repository(session)
-            subscription = await repo.get(Subscription, subscription_id, for_update=True)
+            repo = PaymentRepository(session)
+            subscription = await repo.load(Subscription, subscription_id, for_update=True)
             if subscription.expires_at != period_end:
                 return False  # extended meanwhile, by this same charge (same idempotency key)
             if subscription.status != SubscriptionStatus.ACTIVE:
@@ -141,7 +141,7 @@ class Subscriptions:
         """No renewal: expire now if the period is over, else stop renewing and let the expiry
         job end it when the paid period is over."""
         async with self.database.session() as session:
-            subscription = await Repository(session).get(Subscription, subscription_id,
+            subscription = await PaymentRepository(session).load(Subscription, subscription_id,
                                                          for_update=True)
             if (subscription.status != SubscriptionStatus.ACTIVE
                     or subscription.expires_at != period_end):
@@ -155,7 +155,7 @@ class Subscriptions:
     async def _reserve(self, user_id: uuid.UUID, plan: Plan, card: str | None) -> uuid.UUID:
         try:
             async with self.database.session() as session:
-                repo = Repository(session)
+                repo = PaymentRepository(session)
                 await _refuse_second(session, repo, user_id)
                 subscription = Subscription(
                     user_id=user_id, plan=plan.plan, price_cents=plan.price_cents,
@@ -170,8 +170,8 @@ class Subscriptions:
     async def _start(self, subscription_id: uuid.UUID, plan: Plan,
                      intent: PaymentIntent) -> Subscription:
         async with self.database.session() as session:
-            repo = Repository(session)
-            subscription = await repo.get(Subscription, subscription_id, for_update=True)
+            repo = PaymentRepository(session)
+            subscription = await repo.load(Subscription, subscription_id, for_update=True)
             subscription.status = SubscriptionStatus.ACTIVE
             subscription.started_at, subscription.expires_at = plan.window(utcnow())
             subscription.provider_payment_id = intent.id
@@ -184,7 +184,7 @@ class Subscriptions:
 
     async def _fail(self, subscription_id: uuid.UUID, reason: str) -> None:
         async with self.database.session() as session:
-            subscription = await Repository(session).get(Subscription, subscription_id)
+            subscription = await PaymentRepository(session).load(Subscription, subscription_id)
             subscription.status = SubscriptionStatus.FAILED
             subscription.failure_reason = reason
 
@@ -205,7 +205,8 @@ class Subscriptions:
             log.error("subscription charge not refunded", intent=intent.id, error=str(exc))
 
 
-async def _refuse_second(session: AsyncSession, repo: Repository, user_id: uuid.UUID) -> None:
+async def _refuse_second(session: AsyncSession, repo: PaymentRepository,
+                         user_id: uuid.UUID) -> None:
     current = await repo.current_subscription(user_id)
     if current is None:
         return
@@ -218,7 +219,7 @@ async def _refuse_second(session: AsyncSession, repo: Repository, user_id: uuid.
 
 
 async def active_subscription(session: AsyncSession, user_id: uuid.UUID) -> Subscription:
-    subscription = await Repository(session).active_subscription(user_id, utcnow())
+    subscription = await PaymentRepository(session).active_subscription(user_id, utcnow())
     if subscription is None:
         raise NotFound(NO_ACTIVE)
     return subscription
@@ -245,7 +246,7 @@ async def expire(session: AsyncSession, subscription: Subscription) -> None:
 async def expire_due(session: AsyncSession, now: datetime) -> int:
     """The expiry job: active subscriptions past their end that do not renew become ``expired``
     (an auto-renewing one ends only when its renewal fails, see ``Subscriptions.renew``)."""
-    due = await Repository(session).subscriptions_to_expire(now)
+    due = await PaymentRepository(session).subscriptions_to_expire(now)
     for subscription in due:
         await expire(session, subscription)
     return len(due)
@@ -255,7 +256,7 @@ async def renew_due(ctx: PaymentContext, now: datetime, lead: timedelta = timede
     """The renewal job: charge every auto-renewing subscription ending before ``now + lead``
     (the lead lets a sweep renew before the end, so the discount never lapses)."""
     async with ctx.database.session(write=False) as session:
-        due = await Repository(session).subscriptions_to_renew(now + lead)
+        due = await PaymentRepository(session).subscriptions_to_renew(now + lead)
     subscriptions = Subscriptions(ctx)
     renewed = 0
     for subscription_id in due:

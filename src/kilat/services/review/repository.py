@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.platform.repository import Repository
 from kilat.services.review.models import Review, ReviewBooking
 
 
-class Repository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def page(self, query: Select, offset: int, limit: int) -> tuple[list[Any], int]:
-        total = await self.session.scalar(
-            select(func.count()).select_from(query.order_by(None).subquery()))
-        rows = (await self.session.scalars(query.offset(offset).limit(limit))).all()
-        return list(rows), total or 0
+class ReviewRepository(Repository[Review]):
+    model, entity = Review, "review"
 
     async def booking(self, booking_id: uuid.UUID) -> ReviewBooking | None:
         return await self.session.get(ReviewBooking, booking_id)
-
-    async def review(self, review_id: uuid.UUID) -> Review | None:
-        return await self.session.get(Review, review_id)
 
     async def review_by(self, booking_id: uuid.UUID, reviewer_id: uuid.UUID) -> Review | None:
         return await self.session.scalar(select(Review).where(

@@ -16,7 +16,7 @@ from kilat.platform.events import record_event
 from kilat.platform.readthrough import Fetch, read_through
 from kilat.services.review import domain, events
 from kilat.services.review.models import Review, ReviewBooking
-from kilat.services.review.repository import Repository
+from kilat.services.review.repository import ReviewRepository
 from kilat.services.review.schemas import ReviewCreate
 from kilat.services.review.settings import ReviewSettings
 
@@ -37,7 +37,7 @@ class ReviewService:
     def __init__(self, session: AsyncSession, settings: ReviewSettings | None = None,
                  fetch_booking: BookingFetch | None = None) -> None:
         self.session = session
-        self.repo = Repository(session)
+        self.repo = ReviewRepository(session)
         self.settings = settings or ReviewSettings()
         self.fetch_booking = fetch_booking
 
@@ -130,8 +130,8 @@ class ReviewService:
 
     async def for_runner(self, runner_id: uuid.UUID, offset: int,
                          limit: int) -> tuple[list[Review], int]:
-        return await self.repo.page(self.repo.reviews(runner_id=runner_id, hidden=False),
-                                    offset, limit)
+        return await self.repo.paginate(self.repo.reviews(runner_id=runner_id, hidden=False),
+                                        offset=offset, limit=limit)
 
     async def for_booking(self, booking_id: uuid.UUID, user: Principal) -> list[Review]:
         booking = await self.repo.booking(booking_id)
@@ -147,10 +147,10 @@ class ReviewService:
                    limit: int) -> tuple[list[Review], int]:
         query = (self.repo.reviews(reviewee_id=user_id, hidden=False) if received
                  else self.repo.reviews(reviewer_id=user_id))
-        return await self.repo.page(query, offset, limit)
+        return await self.repo.paginate(query, offset=offset, limit=limit)
 
     async def get(self, review_id: uuid.UUID, user: Principal) -> Review:
-        review = await self.repo.review(review_id)
+        review = await self.repo.get(review_id)
         visible = review is not None and (not review.is_hidden or user.is_admin
                                           or user.user_id in (review.reviewer_id, review.reviewee_id))
         if not visible:
@@ -158,12 +158,12 @@ class ReviewService:
         return review
 
     async def admin_page(self, offset: int, limit: int, **filters: Any) -> tuple[list[Review], int]:
-        return await self.repo.page(self.repo.reviews(**filters), offset, limit)
+        return await self.repo.paginate(self.repo.reviews(**filters), offset=offset, limit=limit)
 
     async def hide(self, review_id: uuid.UUID, admin: Principal, reason: str,
                    now: datetime) -> Review:
         """Moderation: hide a review from lists and ratings (publishes ``review.hidden``)."""
-        review = await self.repo.review(review_id)
+        review = await self.repo.get(review_id)
         if review is None:
             raise not_found("Review", review_id)
         if review.is_hidden:
