@@ -10,10 +10,9 @@ from typing import Annotated
 
 import httpx
 from fastapi import Depends, Request
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kilat.platform.db import Database
+from kilat.platform.db import Database, after_commit
 from kilat.platform.runtime import Infrastructure, ServiceRuntime
 from kilat.services.payment.provider import BuiltinProvider, PaymentProvider
 from kilat.services.payment.rail import PayoutRail, SimulatedRail
@@ -34,7 +33,7 @@ class PaymentContext:
 
     def wake_after_commit(self, session: AsyncSession) -> None:
         """Nudge the background worker once this transaction has committed."""
-        event.listen(session.sync_session, "after_commit", lambda _s: self.wake.set(), once=True)
+        after_commit(session, self.wake.set)
 
     async def client_for(self, service: str) -> httpx.AsyncClient:
         """A kept-alive client for synchronous reads from ``service``: building one costs tens
