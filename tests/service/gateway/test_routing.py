@@ -7,7 +7,7 @@ from asgi_lifespan import LifespanManager
 
 from kilat.gateway import create_gateway
 from kilat.gateway.routes import ROUTES
-from kilat.services import ALL_SERVICES
+from kilat.services import SERVICES
 from tests.service.gateway.support import (
     bare_infra,
     client_for,
@@ -20,7 +20,7 @@ from tests.service.gateway.support import (
 @pytest.fixture
 async def gateway(tmp_path):
     app = gateway_over(gateway_settings(tmp_path),
-                       {name: fake_service(name) for name in ALL_SERVICES})
+                       {name: fake_service(name) for name in SERVICES})
     async with LifespanManager(app), client_for(app) as client:
         yield client
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from kilat.platform.settings import SERVICE_PORTS
-from kilat.services import ALL_SERVICES
+from kilat.services import SERVICES
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 SETTINGS_CLASSES = [
@@ -52,16 +52,16 @@ def _serve_args(command: list[str]) -> tuple[str, int]:
 
 def test_compose_runs_every_service_on_its_port_with_known_settings(compose):
     services = compose["services"]
-    for name in [*ALL_SERVICES, "gateway"]:
+    for name in [*SERVICES, "gateway"]:
         assert _serve_args(services[name]["command"]) == (name, SERVICE_PORTS[name])
         assert set(services[name]["environment"]) <= known_settings()
     urls = json.loads(services["gateway"]["environment"]["KILAT_SERVICE_URLS"])
-    assert urls == {name: f"http://{name}:{SERVICE_PORTS[name]}" for name in ALL_SERVICES}
+    assert urls == {name: f"http://{name}:{SERVICE_PORTS[name]}" for name in SERVICES}
     assert services["migrate"]["command"] == ["migrate", "--distributed"]
 
 
 def test_compose_gives_the_private_key_to_identity_only(compose):
-    for name in [*ALL_SERVICES, "gateway"]:
+    for name in [*SERVICES, "gateway"]:
         mounts = " ".join(compose["services"][name]["volumes"])
         assert "jwt-ed25519.pub.pem" in mounts or name == "identity"
         assert ("jwt-ed25519.pem:" in mounts or "./keys:" in mounts) == (name == "identity"), name
@@ -70,7 +70,7 @@ def test_compose_gives_the_private_key_to_identity_only(compose):
 def test_kubernetes_has_a_probed_deployment_and_a_service_per_kilat_service(k8s):
     deployments = {d["metadata"]["name"]: d for d in k8s if d["kind"] == "Deployment"}
     services = {s["metadata"]["name"]: s for s in k8s if s["kind"] == "Service"}
-    for name in [*ALL_SERVICES, "gateway"]:
+    for name in [*SERVICES, "gateway"]:
         container = deployments[f"kilat-{name}"]["spec"]["template"]["spec"]["containers"][0]
         assert _serve_args(container["args"]) == (name, SERVICE_PORTS[name])
         assert services[f"kilat-{name}"]["spec"]["ports"][0]["port"] == SERVICE_PORTS[name]
@@ -86,7 +86,7 @@ def test_kubernetes_configuration_names_only_known_settings(k8s):
     secret = next(d for d in k8s if d["kind"] == "Secret")["stringData"]
     assert set(config) | set(secret) <= known_settings()
     urls = json.loads(config["KILAT_SERVICE_URLS"])
-    assert urls == {name: f"http://kilat-{name}:{SERVICE_PORTS[name]}" for name in ALL_SERVICES}
+    assert urls == {name: f"http://kilat-{name}:{SERVICE_PORTS[name]}" for name in SERVICES}
 
 
 def test_procfile_serves_every_service_on_its_port():
@@ -98,4 +98,4 @@ def test_procfile_serves_every_service_on_its_port():
         match = re.fullmatch(r" kilat serve (\w+) --host 0\.0\.0\.0 --port (\d+)", command)
         assert match and match[1] == name, line
         served[name] = int(match[2])
-    assert served == {name: SERVICE_PORTS[name] for name in [*ALL_SERVICES, "gateway"]}
+    assert served == {name: SERVICE_PORTS[name] for name in [*SERVICES, "gateway"]}
