@@ -13,18 +13,19 @@ from collections.abc import Awaitable, Callable
 
 from rich.console import Console
 
-from kilat.bench import ingest, journey, read, scripts, startup
+from kilat.bench import bare, ingest, journey, read, scripts, startup
 from kilat.bench.platform import BenchError, Platform, launch
 from kilat.bench.results import Report, Result
 
 __all__ = ["BenchError", "Report", "SCENARIOS", "run_benchmarks", "bench_main"]
 
 PlatformScenario = Callable[..., Awaitable[list[Result]]]
-ON_PLATFORM: dict[str, PlatformScenario] = {"read": read.run, "journey": journey.run,
-                                            "ingest": ingest.run}
+ON_PLATFORM: dict[str, PlatformScenario] = {"bare": bare.run, "read": read.run,
+                                            "journey": journey.run, "ingest": ingest.run}
+MEASURED_AGAINST_BARE = ("read", "ingest")
 ON_THEIR_OWN: dict[str, Callable[..., Awaitable[list[Result]]]] = {
     "startup": startup.run, "fanout": scripts.fanout, "nearby": scripts.nearby}
-SCENARIOS = ("startup", "read", "journey", "ingest", "fanout", "nearby")
+SCENARIOS = ("startup", "bare", "read", "journey", "ingest", "fanout", "nearby")
 PROFILES = {"embedded": ["embedded"], "distributed": ["distributed"],
             "both": ["embedded", "distributed"]}
 
@@ -48,6 +49,8 @@ async def run_benchmarks(names: list[str], profile: str = "both", *, quick: bool
             if name in ON_THEIR_OWN:
                 await _attempt(report, name, each, say, lambda n=name, p=each: ON_THEIR_OWN[n](p, quick=quick))
         on_platform = [name for name in scenarios if name in ON_PLATFORM]
+        if "bare" not in on_platform and any(n in MEASURED_AGAINST_BARE for n in on_platform):
+            on_platform.insert(0, "bare")  # the HTTP scenarios' ratios need it, in this run
         if on_platform:
             await _on_one_platform(report, on_platform, each, quick, say)
     if console is not None:

@@ -95,7 +95,7 @@ async def run_http(platform: Platform, *, quick: bool) -> Result:
                 "error_samples": load.error_samples}
     target = [Target("throughput_per_s", 10_000, at_most=False)]
     return Result("ingest", platform.profile, f"HTTP, {count} runners, {connections} connections",
-                  figures, target)
+                  figures, target, http=True)
 
 
 async def active_trips(platform: Platform, count: int, stats: Stats) -> list[tuple[str, str]]:

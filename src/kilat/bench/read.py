@@ -33,4 +33,4 @@ async def run(platform: Platform, *, quick: bool) -> list[Result]:
     figures = load.figures() | await monitor.stop()
     figures["error_samples"] = load.error_samples
     return [Result("read", platform.profile, f"{connections} connections, {seconds:g} s", figures,
-                   TARGETS if platform.profile == "embedded" else [])]
+                   TARGETS if platform.profile == "embedded" else [], http=True)]

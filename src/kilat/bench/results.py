@@ -33,6 +33,17 @@ class Target:
         return f"{self.metric} {'<' if self.at_most else '≥'} {self.value:g}"
 
 
+RATIO_FIGURES = ("throughput_per_s", "p50_ms", "p99_ms", "platform_cpu_ms_per_request")
+
+
+def ratios(figures: dict, bare: dict) -> dict:
+    """Each of ``RATIO_FIGURES`` divided by the bare endpoint's, measured in the same run:
+    throughput below 1, latencies and CPU per request above 1 are the platform's cost over
+    the server it runs on."""
+    return {key: round(figures[key] / bare[key], 4) for key in RATIO_FIGURES
+            if figures.get(key) and bare.get(key)}
+
+
 @dataclass
 class Result:
     scenario: str
@@ -40,6 +51,7 @@ class Result:
     case: str
     figures: dict
     targets: list[Target] = field(default_factory=list)
+    http: bool = False  # closed-loop HTTP requests: reported also as ``ratio_to_bare``
 
     @property
     def verdict(self) -> str:
@@ -82,7 +94,21 @@ class Report:
     began: float = field(default_factory=time.monotonic)
 
     def add(self, result: Result) -> None:
+        """Keep ``result``; an HTTP one gains ``ratio_to_bare`` when its profile's bare case ran."""
+        figures = result.figures
+        if (result.http or result.scenario == "bare") and figures.get("throughput_per_s") \
+                and "platform_cpu_percent" in figures:
+            # % of one core over requests/s: the server's CPU per request, however loaded it was
+            figures["platform_cpu_ms_per_request"] = round(
+                10 * figures["platform_cpu_percent"] / figures["throughput_per_s"], 4)
+        bare = self.bare(result.profile)
+        if result.http and bare is not None:
+            result.figures["ratio_to_bare"] = ratios(result.figures, bare.figures)
         self.results.append(result)
+
+    def bare(self, profile: str) -> Result | None:
+        return next((r for r in reversed(self.results)
+                     if r.scenario == "bare" and r.profile == profile), None)
 
     def as_dict(self) -> dict:
         return {"started_at": self.started_at, "quick": self.quick,
@@ -96,17 +122,22 @@ class Report:
 
     def table(self) -> Table:
         table = Table(title="kilat bench", show_lines=False)
-        for column in ("scenario", "profile", "case", "per s", "p50 ms", "p99 ms", "errors",
+        for column in ("scenario", "profile", "case", "per s", "÷ bare", "p50 ms", "p99 ms", "errors",
                        "CPU %", "RSS MB", "verdict"):
             table.add_column(column, justify="left" if column in ("scenario", "profile", "case")
                              else "right")
         for r in self.results:
             f = r.figures
             table.add_row(r.scenario, r.profile, r.case, _num(f.get("throughput_per_s")),
+                          _ratio(f.get("ratio_to_bare", {}).get("throughput_per_s")),
                           _num(f.get("p50_ms")), _num(f.get("p99_ms")), _num(f.get("errors")),
                           _num(f.get("platform_cpu_percent")), _num(f.get("platform_rss_mb")),
                           {"met": "[green]met[/]", "missed": "[red]missed[/]"}.get(r.verdict, r.verdict))
         return table
+
+
+def _ratio(value) -> str:
+    return "" if value is None else f"{value:.3f}"
 
 
 def _num(value) -> str:
@@ -116,7 +147,7 @@ def _num(value) -> str:
 
 
 MARKDOWN_COLUMNS = (("scenario", "scenario"), ("profile", "profile"), ("case", "case"),
-                    ("throughput_per_s", "per s"), ("started_in_s", "start s"), ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"),
+                    ("throughput_per_s", "per s"), ("ratio_to_bare", "÷ bare"), ("started_in_s", "start s"), ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"),
                     ("p99_ms", "p99 ms"), ("errors", "errors"), ("platform_cpu_percent", "CPU %"),
                     ("platform_rss_mb", "RSS MB"), ("targets", "target"), ("verdict", "verdict"))
 
@@ -130,7 +161,9 @@ def markdown_table(report: dict) -> str:
         cells = []
         for key, _ in MARKDOWN_COLUMNS:
             value = result.get(key)
-            if isinstance(value, list):
+            if isinstance(value, dict):  # ratio_to_bare: its throughput ratio
+                cells.append(_ratio(value.get("throughput_per_s")))
+            elif isinstance(value, list):
                 cells.append(", ".join(map(str, value)))
             else:
                 cells.append(value if isinstance(value, str) else _num(value))
