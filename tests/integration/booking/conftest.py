@@ -2,7 +2,7 @@ import pytest
 
 from kilat.platform.runtime import Infrastructure
 from kilat.services.booking import descriptor
-from tests.service.booking.support import People
+from tests.support.people import People
 from tests.support.harness import (
     postgres_database_url,
     private_nats_bus,

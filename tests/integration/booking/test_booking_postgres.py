@@ -17,8 +17,8 @@ from tests.service.booking.support import (
     booking_at,
     create_booking,
     outbox_events,
-    wait_for,
 )
+from tests.support.harness import wait_for
 
 BOOKING_EVENT_FIELDS = {"booking_id", "booking_number", "owner_id", "runner_id", "status",
                         "estimated_price_cents", "currency", "occurred_at"}

@@ -7,7 +7,8 @@ from moto.server import ThreadedMotoServer
 
 from kilat.platform.storage import BlobNotFound, InvalidBlobKey, S3Storage
 from kilat.services.booking import descriptor
-from tests.service.booking.support import JPEG, People, create_booking
+from tests.service.booking.support import JPEG, create_booking
+from tests.support.people import People
 from tests.support.harness import running_service
 
 

@@ -1,7 +1,7 @@
 import pytest
 
 from kilat.services.booking import descriptor
-from tests.service.booking.support import People
+from tests.support.people import People
 from tests.support.harness import running_service
 
 

@@ -10,10 +10,10 @@ from tests.service.booking.support import (
     SMALL_DOG_PICKUP,
     act,
     booking_at,
-    booking_body,
     create_booking,
     outbox_events,
 )
+from tests.support.builders import booking_body
 
 
 async def test_owner_creates_a_booking_priced_4423_for_the_spec_vector(client, people):

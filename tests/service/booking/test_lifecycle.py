@@ -11,8 +11,8 @@ from tests.service.booking.support import (
     booking_at,
     create_booking,
     outbox_events,
-    wait_for,
 )
+from tests.support.harness import wait_for
 
 
 async def test_journey_from_request_to_completion_with_history_and_events(client, people,

@@ -4,13 +4,12 @@ import uuid
 
 import pytest
 
-MILO = {"name": "Milo", "pet_type": "Cat", "breed": "Siamese", "weight_kg": 4.2, "age_months": 30,
-        "allergies": "", "special_needs": "shy", "notes": "", "photo_url": "",
-        "vaccination_status": "up to date"}
+from tests.support import builders
 
 
 async def _create(client, person, **overrides) -> dict:
-    response = await client.post("/api/v1/pets", headers=person.headers, json=MILO | overrides)
+    response = await client.post("/api/v1/pets", headers=person.headers,
+                                 json=builders.pet(**overrides))
     assert response.status_code == 201, response.text
     return response.json()["data"]
 
@@ -34,7 +33,7 @@ async def test_invalid_pet_is_400(client, people, body):
 
 
 async def test_only_owners_have_pets(client, people):
-    runner = await client.post("/api/v1/pets", headers=people.runner.headers, json=MILO)
+    runner = await client.post("/api/v1/pets", headers=people.runner.headers, json=builders.pet())
     anonymous = await client.get("/api/v1/pets")
     assert (runner.status_code, anonymous.status_code) == (403, 401)
 
@@ -89,7 +88,7 @@ async def test_delete_archives_the_profile_and_it_can_no_longer_be_edited_or_boo
     assert archived["status"] == "archived"
     edit = await client.put(url, headers=people.owner.headers, json={"name": "Ghost"})
     assert edit.status_code == 422
-    from tests.service.booking.support import booking_body
+    from tests.support.builders import booking_body
 
     body = booking_body()
     del body["pet_spec"]

@@ -2,9 +2,9 @@
 
 import pytest
 
-from tests.service.booking.support import booking_body
+from tests.support import builders
+from tests.support.builders import booking_body
 
-MILO = {"name": "Milo", "pet_type": "cat", "weight_kg": 4.2}
 HOSTILE_URLS = ["javascript:alert(1)", "JAVASCRIPT:alert(document.cookie)",
                 "data:text/html,<script>alert(1)</script>", "file:///etc/passwd",
                 "https://cdn.example/" + "a" * 2048]
@@ -13,10 +13,10 @@ HOSTILE_URLS = ["javascript:alert(1)", "JAVASCRIPT:alert(document.cookie)",
 @pytest.mark.parametrize("url", HOSTILE_URLS)
 async def test_a_pet_photo_url_that_is_not_http_is_400(client, people, url):
     created = await client.post("/api/v1/pets", headers=people.owner.headers,
-                                json=MILO | {"photo_url": url})
+                                json=builders.pet(photo_url=url))
     assert created.status_code == 400 and created.json()["success"] is False
     assert "photo_url" in created.json()["error"]
-    pet = await client.post("/api/v1/pets", headers=people.owner.headers, json=MILO)
+    pet = await client.post("/api/v1/pets", headers=people.owner.headers, json=builders.pet())
     updated = await client.put(f"/api/v1/pets/{pet.json()['data']['id']}",
                                headers=people.owner.headers, json={"photo_url": url})
     assert updated.status_code == 400
@@ -37,7 +37,7 @@ async def test_a_booking_pet_spec_photo_url_that_is_not_http_is_400(client, peop
 ])
 async def test_http_and_uploaded_photo_urls_are_kept(client, people, url, stored):
     response = await client.post("/api/v1/pets", headers=people.owner.headers,
-                                 json=MILO | {"photo_url": url})
+                                 json=builders.pet(photo_url=url))
     assert response.status_code == 201 and response.json()["data"]["photo_url"] == stored
 
 
