@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,7 +13,8 @@ from kilat.services.review import descriptor
 from kilat.services.review.api import SETTINGS_KEY
 from kilat.services.review.settings import ReviewSettings
 from tests.support.bookings import BOOKINGS, stand_in_booking_service
-from tests.support.harness import auth_headers, running_service
+from tests.support.harness import running_service
+from tests.support.people import Person, person
 
 
 @asynccontextmanager
@@ -39,21 +39,10 @@ def show_booking(infra: Infrastructure, trip: Trip, status: str, **extra) -> Non
 
 
 @dataclass
-class Party:
-    user_id: uuid.UUID
-    headers: dict[str, str]
-
-
-def party(infra: Infrastructure, role: str) -> Party:
-    user_id = uuid.uuid4()
-    return Party(user_id, auth_headers(infra, role, user_id))
-
-
-@dataclass
 class Trip:
     booking_id: uuid.UUID
-    owner: Party
-    runner: Party
+    owner: Person
+    runner: Person
 
 
 class Recorder:
@@ -90,17 +79,13 @@ async def booking_event(runtime, type: str, trip: Trip, status: str, **extra) ->
         "occurred_at": "2026-12-01T10:00:00Z"} | extra)
 
 
-async def completed_trip(infra: Infrastructure, runtime, *, runner: Party | None = None) -> Trip:
-    trip = Trip(uuid.uuid4(), party(infra, "owner"), runner or party(infra, "runner"))
+async def completed_trip(infra: Infrastructure, runtime, *, runner: Person | None = None) -> Trip:
+    trip = Trip(uuid.uuid4(), person(infra, "owner"), runner or person(infra, "runner"))
     await booking_event(runtime, "booking.accepted", trip, "accepted")
     await booking_event(runtime, "booking.completed", trip, "completed", final_price_cents=4423)
     return trip
 
 
-async def review(client, trip: Trip, by: Party, rating: int, **extra):
+async def review(client, trip: Trip, by: Person, rating: int, **extra):
     return await client.post("/api/v1/reviews", headers=by.headers,
                              json={"booking_id": str(trip.booking_id), "rating": rating} | extra)
-
-
-async def settle() -> None:
-    await asyncio.sleep(0.05)

@@ -9,15 +9,15 @@ from kilat.services.review.models import ReviewBooking
 from tests.service.review.support import (
     Trip,
     booking_event,
-    party,
     review,
     review_service,
     show_booking,
 )
+from tests.support.people import person
 
 
 def new_trip(infra) -> Trip:
-    return Trip(uuid.uuid4(), party(infra, "owner"), party(infra, "runner"))
+    return Trip(uuid.uuid4(), person(infra, "owner"), person(infra, "runner"))
 
 
 async def stored(runtime, trip: Trip) -> ReviewBooking | None:
@@ -62,7 +62,7 @@ async def test_a_stranger_is_refused_by_the_booking_service(infra):
     async with review_service(infra, consume=False) as (_, client):
         trip = new_trip(infra)
         show_booking(infra, trip, "completed")
-        response = await review(client, trip, party(infra, "owner"), 5)
+        response = await review(client, trip, person(infra, "owner"), 5)
         assert response.status_code == 403
 
 

@@ -11,11 +11,11 @@ from tests.service.review.support import (
     booking_event,
     completed_trip,
     listen,
-    party,
     review,
     review_service,
 )
 from tests.support.harness import auth_headers, wait_for
+from tests.support.people import person
 
 
 async def test_owner_reviews_the_runner_of_a_completed_booking_and_review_created_is_published(infra):
@@ -91,7 +91,7 @@ async def test_strangers_and_admins_cannot_review_a_booking(infra):
 @pytest.mark.parametrize("status", ["accepted", "in_progress", "delivered", "cancelled"])
 async def test_booking_that_is_not_completed_cannot_be_reviewed(infra, status):
     async with review_service(infra) as (runtime, client):
-        trip = Trip(uuid.uuid4(), party(infra, "owner"), party(infra, "runner"))
+        trip = Trip(uuid.uuid4(), person(infra, "owner"), person(infra, "runner"))
         await booking_event(runtime, f"booking.{status}", trip, status)
         response = await review(client, trip, trip.owner, 5)
         assert response.status_code == 422
@@ -114,7 +114,7 @@ async def test_late_events_never_reopen_a_completed_booking(infra):
 
 async def test_review_window_closes_after_the_configured_days(infra):
     async with review_service(infra, window_days=1) as (runtime, client):
-        trip = Trip(uuid.uuid4(), party(infra, "owner"), party(infra, "runner"))
+        trip = Trip(uuid.uuid4(), person(infra, "owner"), person(infra, "runner"))
         await booking_event(runtime, "booking.accepted", trip, "accepted")
         event = Event(source="booking", type="booking.completed", time="2020-01-01T00:00:00Z", data={
             "booking_id": str(trip.booking_id), "booking_number": "BK-OLD001",
@@ -144,7 +144,7 @@ async def test_invalid_review_is_400_and_nothing_is_stored(infra, body):
 
 async def test_runner_page_has_average_and_count_of_visible_owner_reviews(infra):
     async with review_service(infra) as (runtime, client):
-        runner = party(infra, "runner")
+        runner = person(infra, "runner")
         for stars in (5, 4, 4):
             trip = await completed_trip(infra, runtime, runner=runner)
             assert (await review(client, trip, trip.owner, stars)).status_code == 201
@@ -197,7 +197,7 @@ async def test_my_reviews_lists_what_i_wrote(infra):
 async def test_admin_hides_a_review_which_leaves_lists_and_the_rating(infra):
     async with review_service(infra) as (runtime, client):
         events = await listen(infra, "review.hidden")
-        runner = party(infra, "runner")
+        runner = person(infra, "runner")
         first = await completed_trip(infra, runtime, runner=runner)
         second = await completed_trip(infra, runtime, runner=runner)
         await review(client, first, first.owner, 5)
@@ -236,7 +236,7 @@ async def test_admin_hides_a_review_which_leaves_lists_and_the_rating(infra):
 
 async def test_completed_booking_arrives_through_the_bus(infra):
     async with review_service(infra) as (_, client):
-        owner, runner = party(infra, "owner"), party(infra, "runner")
+        owner, runner = person(infra, "owner"), person(infra, "runner")
         booking_id = uuid.uuid4()
         await infra.bus.publish(Event(source="booking", type="booking.completed", data={
             "booking_id": str(booking_id), "booking_number": "BK-BUS001",
