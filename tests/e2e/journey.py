@@ -186,7 +186,11 @@ def websocket_url(url: str, booking_id: str, token: str) -> str:
 
 
 def open_tracking(url: str, booking_id: str, token: str, timeout: float = 20.0) -> ClientConnection:
-    """The owner's live socket; refused (404) until tracking has learnt of the acceptance."""
+    """The owner's live socket, once tracking has learnt of the acceptance (the socket itself
+    opens as soon as the booking is requested, but pings before the trip starts go nowhere)."""
+    with client(url, token) as http:
+        wait_until(lambda: http.get(f"/api/v1/tracking/{booking_id}").status_code == 200,
+                   timeout=timeout, interval=0.1, message="tracking knows the trip")
 
     def attempt() -> ClientConnection | None:
         try:
