@@ -14,7 +14,7 @@ from tests.service.notification.support import (
     FAST,
     notification_service,
     publish,
-    register,
+    announce_user,
     smtp_server,
     wait_for,
     wait_inbox,
@@ -35,8 +35,8 @@ async def test_booking_event_lands_in_app_and_by_email_on_postgres(infra):
     async with smtp_server() as (mailbox, port), \
             notification_service(infra, database_url=url, smtp_host="127.0.0.1",
                                  smtp_port=port) as (_, client):
-        owner = await register(infra, "owner", name="Aisyah", email="aisyah.pg@example.com")
-        runner = await register(infra, "runner")
+        owner = await announce_user(infra, "owner", name="Aisyah", email="aisyah.pg@example.com")
+        runner = await announce_user(infra, "runner")
         await publish(infra, "booking.accepted", data := accepted(owner, runner))
         await publish(infra, "booking.accepted", data)  # same fact, new event id
         note = await wait_inbox(client, owner, "booking.accepted")
@@ -65,8 +65,8 @@ async def test_several_dispatchers_on_one_database_send_each_delivery_once(infra
         context = runtime.state["notification"]
         context.dispatcher.stop()
         await asyncio.wait({context.worker})
-        owner = await register(infra, "owner")
-        runner = await register(infra, "runner")
+        owner = await announce_user(infra, "owner")
+        runner = await announce_user(infra, "runner")
         await wait_inbox(client, owner, "identity.user_registered")  # welcomed before the token
         await client.post("/api/v1/notifications/fcm-token", headers=owner.headers,
                           json={"token": "device-pg"})

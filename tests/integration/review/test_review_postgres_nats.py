@@ -5,7 +5,7 @@ import uuid
 
 from kilat.platform.events import Event
 from kilat.platform.runtime import Infrastructure
-from tests.service.notification.support import notification_service, register, wait_for, wait_inbox
+from tests.service.notification.support import notification_service, announce_user, wait_for, wait_inbox
 from tests.service.review.support import completed_trip, review, review_service
 from tests.support.harness import postgres_database_url, private_nats_bus, require_postgres
 
@@ -33,8 +33,8 @@ async def test_completed_booking_and_review_travel_over_nats_to_review_and_notif
                 distributed, database_url=postgres_database_url("kilat_notification")) as (_, notes), \
                 review_service(distributed, database_url=postgres_database_url("kilat_review")) as (
                     _, reviews):
-            owner = await register(distributed, "owner")
-            runner = await register(distributed, "runner", name="Ali")
+            owner = await announce_user(distributed, "owner")
+            runner = await announce_user(distributed, "runner", name="Ali")
             booking_id = uuid.uuid4()
             await bus.publish(Event(source="booking", type="booking.completed", data={
                 "booking_id": str(booking_id), "booking_number": "BK-NATS01",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -19,7 +18,8 @@ from kilat.platform.events import Event
 from kilat.platform.runtime import Infrastructure
 from kilat.services.notification import SETTINGS_KEY, descriptor
 from kilat.services.notification.settings import NotificationSettings
-from tests.support.harness import auth_headers, free_port, running_service, wait_for
+from tests.support.harness import free_port, running_service, wait_for
+from tests.support.people import Person, person
 
 FAST = {"retry_base_seconds": 0.05, "retry_max_seconds": 0.2, "worker_poll_seconds": 0.05}
 
@@ -38,24 +38,14 @@ async def publish(infra: Infrastructure, type: str, data: dict, source: str | No
     return event
 
 
-@dataclass
-class Person:
-    user_id: uuid.UUID
-    role: str
-    email: str
-    phone: str
-    headers: dict[str, str]
-
-
-async def register(infra: Infrastructure, role: str, *, name: str = "Aisyah",
-                   email: str | None = None, phone: str = "+60123456789") -> Person:
+async def announce_user(infra: Infrastructure, role: str, *, name: str = "Aisyah",
+                        email: str | None = None, phone: str = "+60123456789") -> Person:
     """A user as identity announces them (the notification service learns the contact)."""
-    user_id = uuid.uuid4()
-    email = email or f"{role}-{user_id.hex[:6]}@example.com"
+    user = person(infra, role, email=email)
     await publish(infra, "identity.user_registered",
-                  {"user_id": str(user_id), "email": email, "full_name": name, "phone": phone,
+                  {"user_id": user.id, "email": user.email, "full_name": name, "phone": phone,
                    "role": role, "referral_code_used": None})
-    return Person(user_id, role, email, phone, auth_headers(infra, role, user_id, email))
+    return user
 
 
 async def inbox(client, person: Person, **params) -> list[dict]:

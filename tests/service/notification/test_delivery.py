@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from tests.service.notification.support import (
     notification_service,
     publish,
-    register,
+    announce_user,
     smtp_server,
     wait_for,
     wait_inbox,
@@ -50,8 +50,8 @@ async def test_email_is_delivered_over_smtp_to_a_real_server(infra):
     async with smtp_server() as (mailbox, port), \
             notification_service(infra, smtp_host="127.0.0.1", smtp_port=port,
                                  smtp_from="Kilat <hello@kilat.test>") as (_, client):
-        owner = await register(infra, "owner", name="Aisyah", email="aisyah@example.com")
-        runner = await register(infra, "runner")
+        owner = await announce_user(infra, "owner", name="Aisyah", email="aisyah@example.com")
+        runner = await announce_user(infra, "runner")
         await publish(infra, "booking.accepted", accepted(owner, runner))
         note = await wait_inbox(client, owner, "booking.accepted")
         await wait_delivery(client, infra, note["id"], "email", "sent")
@@ -67,7 +67,7 @@ async def test_email_is_delivered_over_smtp_to_a_real_server(infra):
 async def test_unreachable_smtp_server_is_retried_then_dead_lettered(infra):
     async with notification_service(infra, smtp_host="127.0.0.1", smtp_port=1,
                                     max_retries=1) as (_, client):
-        owner = await register(infra, "owner")
+        owner = await announce_user(infra, "owner")
         note = await wait_inbox(client, owner, "identity.user_registered")
         failed = await wait_delivery(client, infra, note["id"], "email", "failed")
         assert failed["attempts"] == 2 and "smtp://127.0.0.1:1" in failed["last_error"]
@@ -76,8 +76,8 @@ async def test_unreachable_smtp_server_is_retried_then_dead_lettered(infra):
 async def test_push_goes_to_the_webhook_gateway_as_json(infra):
     async with webhook_server() as hook, \
             notification_service(infra, push_providers=[hook.url]) as (_, client):
-        owner = await register(infra, "owner")
-        runner = await register(infra, "runner")
+        owner = await announce_user(infra, "owner")
+        runner = await announce_user(infra, "runner")
         await with_token(client, owner, "device-42")
         await publish(infra, "booking.accepted", data := accepted(owner, runner))
         note = await wait_inbox(client, owner, "booking.accepted")
@@ -94,9 +94,9 @@ async def test_push_goes_to_the_webhook_gateway_as_json(infra):
 async def test_failing_first_provider_falls_back_to_the_second(infra):
     async with webhook_server(always_fail=True) as broken, webhook_server() as backup, \
             notification_service(infra, sms_providers=[broken.url, backup.url]) as (_, client):
-        owner = await register(infra, "owner", phone="+60111222333")
+        owner = await announce_user(infra, "owner", phone="+60111222333")
         note = await wait_inbox(client, owner, "identity.user_registered")
-        runner = await register(infra, "runner")
+        runner = await announce_user(infra, "runner")
         await publish(infra, "booking.accepted", accepted(owner, runner))
         note = await wait_inbox(client, owner, "booking.accepted")
         sent = await wait_delivery(client, infra, note["id"], "sms", "sent")
@@ -111,8 +111,8 @@ async def test_failing_first_provider_falls_back_to_the_second(infra):
 async def test_failed_push_is_retried_with_backoff_until_it_succeeds(infra):
     async with webhook_server(fail_first=2) as hook, \
             notification_service(infra, push_providers=[hook.url], max_retries=3) as (_, client):
-        owner = await register(infra, "owner")
-        runner = await register(infra, "runner")
+        owner = await announce_user(infra, "owner")
+        runner = await announce_user(infra, "runner")
         await with_token(client, owner)
         await publish(infra, "booking.accepted", accepted(owner, runner))
         note = await wait_inbox(client, owner, "booking.accepted")
@@ -127,8 +127,8 @@ async def test_exhausted_push_is_dead_lettered_and_an_admin_replays_it(infra):
     async with webhook_server(always_fail=True) as hook, \
             notification_service(infra, push_providers=[hook.url], max_retries=2) as (_, client):
         admin = auth_headers(infra, "admin")
-        owner = await register(infra, "owner")
-        runner = await register(infra, "runner")
+        owner = await announce_user(infra, "owner")
+        runner = await announce_user(infra, "runner")
         await with_token(client, owner)
         await publish(infra, "booking.accepted", accepted(owner, runner))
         note = await wait_inbox(client, owner, "booking.accepted")
@@ -160,8 +160,8 @@ async def test_exhausted_push_is_dead_lettered_and_an_admin_replays_it(infra):
 
 async def test_quiet_hours_defer_push_and_sms_until_the_window_ends(infra):
     async with notification_service(infra) as (runtime, client):
-        owner = await register(infra, "owner")
-        runner = await register(infra, "runner")
+        owner = await announce_user(infra, "owner")
+        runner = await announce_user(infra, "runner")
         await with_token(client, owner)
         zone = ZoneInfo("Asia/Kuala_Lumpur")
         now = datetime.now(UTC)
@@ -196,8 +196,8 @@ async def test_quiet_hours_defer_push_and_sms_until_the_window_ends(infra):
 
 async def test_channels_switched_off_are_skipped_but_the_in_app_record_stays(infra):
     async with notification_service(infra) as (_, client):
-        owner = await register(infra, "owner")
-        runner = await register(infra, "runner")
+        owner = await announce_user(infra, "owner")
+        runner = await announce_user(infra, "runner")
         await client.put("/api/v1/notifications/preferences", headers=owner.headers,
                          json={"enable_push": False, "enable_sms": False, "enable_email": False})
         await with_token(client, owner)
@@ -209,7 +209,7 @@ async def test_channels_switched_off_are_skipped_but_the_in_app_record_stays(inf
 
 async def test_delivery_admin_endpoints_need_an_admin_and_valid_filters(infra):
     async with notification_service(infra) as (_, client):
-        owner = await register(infra, "owner")
+        owner = await announce_user(infra, "owner")
         for path in ("/api/v1/admin/notifications", "/api/v1/admin/notifications/deliveries",
                      "/api/v1/admin/notifications/dead-letters"):
             assert (await client.get(path, headers=owner.headers)).status_code == 403

@@ -9,7 +9,7 @@ from tests.service.notification.support import (
     inbox,
     notification_service,
     publish,
-    register,
+    announce_user,
     wait_for,
     wait_inbox,
 )
@@ -122,8 +122,8 @@ CASES = [
 async def test_event_reaches_its_recipient_with_its_text(infra, event_type, data, recipient, title,
                                                          body):
     async with notification_service(infra) as (_, client):
-        owner = await register(infra, "owner", name="Aisyah")
-        runner = await register(infra, "runner", name="Ali")
+        owner = await announce_user(infra, "owner", name="Aisyah")
+        runner = await announce_user(infra, "runner", name="Ali")
         booking_id = str(uuid.uuid4())
         if not event_type.startswith("booking."):
             await publish(infra, "booking.accepted", booking(owner, runner, "accepted",
@@ -146,8 +146,8 @@ async def cancellations(client, person) -> list[dict]:
                                          ("admin", {"owner", "runner"})])
 async def test_cancellation_goes_to_the_other_party_not_the_canceller(infra, role, hears):
     async with notification_service(infra) as (_, client):
-        owner = await register(infra, "owner")
-        runner = await register(infra, "runner")
+        owner = await announce_user(infra, "owner")
+        runner = await announce_user(infra, "runner")
         canceller = {"owner": owner.user_id, "runner": runner.user_id, "admin": uuid.uuid4()}[role]
         await publish(infra, "booking.cancelled", booking(
             owner, runner, "cancelled", cancelled_by=str(canceller), cancelled_by_role=role,
@@ -162,7 +162,7 @@ async def test_cancellation_goes_to_the_other_party_not_the_canceller(infra, rol
 
 async def test_owner_cancelling_before_a_runner_was_assigned_notifies_nobody(infra):
     async with notification_service(infra) as (runtime, client):
-        owner = await register(infra, "owner")
+        owner = await announce_user(infra, "owner")
         event = await publish(infra, "booking.cancelled", booking(
             owner, None, "cancelled", cancelled_by=str(owner.user_id), cancelled_by_role="owner",
             reason="changed plans"))
@@ -176,7 +176,7 @@ async def test_owner_cancelling_before_a_runner_was_assigned_notifies_nobody(inf
 
 async def test_welcome_and_password_reset_reach_the_user_and_the_reset_code_goes_by_email_only(infra):
     async with notification_service(infra) as (runtime, client):
-        user = await register(infra, "owner", name="Siti", email="siti@example.com")
+        user = await announce_user(infra, "owner", name="Siti", email="siti@example.com")
         welcome = await wait_inbox(client, user, "identity.user_registered")
         assert welcome["title"] == "Welcome to Kilat"
         await client.put("/api/v1/notifications/preferences", headers=user.headers,
@@ -204,8 +204,8 @@ async def test_welcome_and_password_reset_reach_the_user_and_the_reset_code_goes
 
 async def test_banned_user_keeps_the_in_app_record_but_gets_nothing_else(infra):
     async with notification_service(infra) as (_, client):
-        owner = await register(infra, "owner")
-        runner = await register(infra, "runner")
+        owner = await announce_user(infra, "owner")
+        runner = await announce_user(infra, "runner")
         await wait_inbox(client, owner, "identity.user_registered")
         await publish(infra, "identity.user_banned", {"user_id": str(owner.user_id)})
         await publish(infra, "identity.profile_updated", {
@@ -224,8 +224,8 @@ async def _preference_email(client, person, email) -> bool:
 
 async def test_same_fact_under_two_event_ids_notifies_once(infra):
     async with notification_service(infra) as (runtime, client):
-        owner = await register(infra, "owner")
-        runner = await register(infra, "runner")
+        owner = await announce_user(infra, "owner")
+        runner = await announce_user(infra, "runner")
         data = booking(owner, runner, "accepted")
         await publish(infra, "booking.accepted", data)
         await wait_inbox(client, owner, "booking.accepted")
@@ -240,8 +240,8 @@ async def test_same_fact_under_two_event_ids_notifies_once(infra):
 
 async def test_malay_speaker_gets_malay_text_with_ringgit_amounts(infra):
     async with notification_service(infra) as (_, client):
-        owner = await register(infra, "owner")
-        runner = await register(infra, "runner")
+        owner = await announce_user(infra, "owner")
+        runner = await announce_user(infra, "runner")
         response = await client.put("/api/v1/notifications/preferences", headers=runner.headers,
                                     json={"locale": "ms"})
         assert response.status_code == 200 and response.json()["data"]["locale"] == "ms"

@@ -5,7 +5,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from kilat.services.notification.models import Preference
-from tests.service.notification.support import notification_service, register
+from tests.service.notification.support import notification_service, announce_user
 
 
 async def register_concurrently(client, person, tokens: list[str]) -> list[int]:
@@ -37,12 +37,12 @@ async def check_ten_concurrent_registrations(runtime, client, person) -> None:
 
 async def test_ten_concurrent_token_registrations_all_succeed_with_one_row(infra):
     async with notification_service(infra) as (runtime, client):
-        await check_ten_concurrent_registrations(runtime, client, await register(infra, "owner"))
+        await check_ten_concurrent_registrations(runtime, client, await announce_user(infra, "owner"))
 
 
 async def test_a_token_registration_moves_the_preferences_version_on(infra):
     async with notification_service(infra) as (runtime, client):
-        owner = await register(infra, "owner")
+        owner = await announce_user(infra, "owner")
         await register_concurrently(client, owner, ["first"])
         version = (await client.get("/api/v1/notifications/preferences",
                                     headers=owner.headers)).json()["data"]["version"]
@@ -57,7 +57,7 @@ async def test_a_token_registration_moves_the_preferences_version_on(infra):
 
 async def test_a_token_with_control_characters_is_400(infra):
     async with notification_service(infra) as (runtime, client):
-        owner = await register(infra, "owner")
+        owner = await announce_user(infra, "owner")
         for token in ("nul\x00token", "bell\x07token"):
             response = await client.post("/api/v1/notifications/fcm-token", headers=owner.headers,
                                          json={"token": token})

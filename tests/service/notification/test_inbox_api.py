@@ -6,7 +6,7 @@ from tests.service.notification.support import (
     inbox,
     notification_service,
     publish,
-    register,
+    announce_user,
     wait_for,
 )
 from tests.support.harness import auth_headers
@@ -28,7 +28,7 @@ async def fill_inbox(infra, client, person, count: int) -> list[dict]:
 
 async def test_list_is_a_page_envelope_newest_first(infra):
     async with notification_service(infra) as (_, client):
-        owner = await register(infra, "owner")
+        owner = await announce_user(infra, "owner")
         await fill_inbox(infra, client, owner, 4)
         response = await client.get("/api/v1/notifications?page=2&limit=2", headers=owner.headers)
         body = response.json()
@@ -42,7 +42,7 @@ async def test_list_is_a_page_envelope_newest_first(infra):
 
 async def test_cursor_form_walks_every_notification_once(infra):
     async with notification_service(infra) as (_, client):
-        owner = await register(infra, "owner")
+        owner = await announce_user(infra, "owner")
         everything = await fill_inbox(infra, client, owner, 4)
         seen, cursor = [], ""
         while True:
@@ -61,7 +61,7 @@ async def test_cursor_form_walks_every_notification_once(infra):
 
 async def test_bad_cursor_is_400(infra):
     async with notification_service(infra) as (_, client):
-        owner = await register(infra, "owner")
+        owner = await announce_user(infra, "owner")
         response = await client.get("/api/v1/notifications", headers=owner.headers,
                                     params={"cursor": "not-a-cursor"})
         assert response.status_code == 400
@@ -71,7 +71,7 @@ async def test_bad_cursor_is_400(infra):
 
 async def test_get_one_returns_the_notification_to_its_owner_and_admin_only(infra):
     async with notification_service(infra) as (_, client):
-        owner = await register(infra, "owner")
+        owner = await announce_user(infra, "owner")
         [note] = await fill_inbox(infra, client, owner, 0)
         mine = await client.get(f"/api/v1/notifications/{note['id']}", headers=owner.headers)
         assert mine.status_code == 200 and mine.json()["data"]["title"] == "Welcome to Kilat"
@@ -89,7 +89,7 @@ async def test_get_one_returns_the_notification_to_its_owner_and_admin_only(infr
 
 async def test_mark_read_by_put_and_post_and_refuses_someone_elses(infra):
     async with notification_service(infra) as (_, client):
-        owner = await register(infra, "owner")
+        owner = await announce_user(infra, "owner")
         first, second = (await fill_inbox(infra, client, owner, 1))[:2]
         stranger = await client.put(f"/api/v1/notifications/{first['id']}/read",
                                     headers=auth_headers(infra, "owner"))
@@ -109,8 +109,8 @@ async def test_mark_read_by_put_and_post_and_refuses_someone_elses(infra):
 
 async def test_unread_count_and_mark_all_read(infra):
     async with notification_service(infra) as (_, client):
-        owner = await register(infra, "owner")
-        other = await register(infra, "owner")
+        owner = await announce_user(infra, "owner")
+        other = await announce_user(infra, "owner")
         await fill_inbox(infra, client, owner, 2)
         await fill_inbox(infra, client, other, 0)
 

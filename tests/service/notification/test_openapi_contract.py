@@ -3,7 +3,7 @@
 from tests.service.notification.support import (
     notification_service,
     publish,
-    register,
+    announce_user,
     wait_for,
     wait_inbox,
 )
@@ -16,7 +16,7 @@ OPERATIONS = 14 + 2  # the notification service's, and the kernel's two dead-let
 async def test_every_operation_keeps_its_openapi_contract(infra):
     async with notification_service(infra, smtp_host="127.0.0.1", smtp_port=1,
                                     max_retries=0) as (runtime, client):
-        owner = await register(infra, "owner")
+        owner = await announce_user(infra, "owner")
         admin = auth_headers(infra, "admin")
         welcome = await wait_inbox(client, owner, "identity.user_registered")
 

@@ -4,7 +4,7 @@ import pytest
 
 from tests.service.notification.support import (
     notification_service,
-    register,
+    announce_user,
     wait_for,
     wait_inbox,
 )
@@ -12,7 +12,7 @@ from tests.service.notification.support import (
 
 async def test_defaults_come_from_the_identity_contact(infra):
     async with notification_service(infra) as (_, client):
-        owner = await register(infra, "owner", phone="+60129998888")
+        owner = await announce_user(infra, "owner", phone="+60129998888")
 
         async def known():
             response = await client.get("/api/v1/notifications/preferences", headers=owner.headers)
@@ -29,7 +29,7 @@ async def test_defaults_come_from_the_identity_contact(infra):
 
 async def test_update_saves_false_and_keeps_fields_not_sent(infra):
     async with notification_service(infra) as (_, client):
-        owner = await register(infra, "owner")
+        owner = await announce_user(infra, "owner")
         first = await client.put("/api/v1/notifications/preferences", headers=owner.headers,
                                  json={"enable_sms": False, "quiet_hours_start": "22:00",
                                        "quiet_hours_end": "07:00",
@@ -62,7 +62,7 @@ async def test_update_saves_false_and_keeps_fields_not_sent(infra):
 ])
 async def test_bad_preferences_are_400_and_change_nothing(infra, body, error):
     async with notification_service(infra) as (_, client):
-        owner = await register(infra, "owner")
+        owner = await announce_user(infra, "owner")
         await wait_inbox(client, owner, "identity.user_registered")
         before = (await client.get("/api/v1/notifications/preferences", headers=owner.headers)).json()
         response = await client.put("/api/v1/notifications/preferences", headers=owner.headers,
@@ -75,7 +75,7 @@ async def test_bad_preferences_are_400_and_change_nothing(infra, body, error):
 
 async def test_stale_version_is_409(infra):
     async with notification_service(infra) as (_, client):
-        owner = await register(infra, "owner")
+        owner = await announce_user(infra, "owner")
         saved = await client.put("/api/v1/notifications/preferences", headers=owner.headers,
                                  json={"enable_sms": False})
         version = saved.json()["data"]["version"]
@@ -90,7 +90,7 @@ async def test_stale_version_is_409(infra):
 
 async def test_fcm_token_registration(infra):
     async with notification_service(infra) as (_, client):
-        owner = await register(infra, "owner")
+        owner = await announce_user(infra, "owner")
         response = await client.post("/api/v1/notifications/fcm-token", headers=owner.headers,
                                      json={"token": "fcm-device-1"})
         assert response.status_code == 200
