@@ -10,7 +10,7 @@ from kilat.platform.events.nats import NatsBus
 from kilat.platform.revocations import BAN_EVENT, REDIS_PREFIX
 from kilat.platform.runtime import Infrastructure
 from kilat.services import booking, identity
-from tests.service.identity.support import bearer, make_admin, register
+from tests.service.identity.support import make_admin
 from tests.support.harness import (
     NATS_URL,
     postgres_database_url,
@@ -20,6 +20,7 @@ from tests.support.harness import (
     running_service,
     wait_for,
 )
+from tests.support.people import bearer, register, sign_up
 
 
 async def test_a_ban_survives_a_redis_flush_and_a_restart_of_the_other_services(infra):
@@ -46,7 +47,7 @@ async def test_a_ban_survives_a_redis_flush_and_a_restart_of_the_other_services(
             identity.descriptor, await process(),
             database_url=postgres_database_url("kilat_identity")))
         admin = await make_admin(identity_runtime, identity_client)
-        banned = await register(identity_client)
+        banned = await sign_up(identity_client)
         user_id = banned["user"]["id"]
         ban = await identity_client.post(f"/api/v1/admin/users/{user_id}/ban",
                                          headers=bearer(admin["access_token"]))
@@ -69,5 +70,5 @@ async def test_a_ban_survives_a_redis_flush_and_a_restart_of_the_other_services(
         assert refused.status_code == 401, refused.text
         assert refused.json()["detail"] == "the account is banned"
         other = await register(identity_client)
-        served = await booking_client.get("/api/v1/bookings", headers=bearer(other["access_token"]))
+        served = await booking_client.get("/api/v1/bookings", headers=other.headers)
         assert served.status_code == 200, served.text

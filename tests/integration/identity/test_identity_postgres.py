@@ -2,13 +2,14 @@
 
 import asyncio
 
-from tests.service.identity.support import bearer, login, register, registration
+from tests.service.identity.support import login
+from tests.support.people import bearer, registration, sign_up
 
 
 async def test_register_login_refresh_and_profile_work_on_postgres(identity_pg):
     runtime, client = identity_pg
     assert runtime.database.dialect == "postgresql"
-    registered = await register(client, phone="+60123456789")
+    registered = await sign_up(client, phone="+60123456789")
     signed_in = await login(client, registered["user"]["email"])
     refreshed = await client.post("/api/v1/auth/refresh",
                                   json={"refresh_token": signed_in["refresh_token"]})
@@ -42,7 +43,7 @@ async def test_many_concurrent_registrations_of_one_email_create_one_account(ide
 
 async def test_concurrent_use_of_one_refresh_token_succeeds_exactly_once(identity_pg):
     _, client = identity_pg
-    token = (await register(client))["refresh_token"]
+    token = (await sign_up(client))["refresh_token"]
     responses = await asyncio.gather(*[
         client.post("/api/v1/auth/refresh", json={"refresh_token": token}) for _ in range(2)
     ])
@@ -61,7 +62,7 @@ async def test_concurrent_runner_applications_are_numbered_without_gaps_or_repea
 
 async def test_concurrent_first_requests_for_a_referral_code_agree(identity_pg):
     _, client = identity_pg
-    headers = bearer((await register(client))["access_token"])
+    headers = bearer((await sign_up(client))["access_token"])
     responses = await asyncio.gather(*[
         client.get("/api/v1/referrals/code", headers=headers) for _ in range(4)
     ])

@@ -1,8 +1,7 @@
-"""Builders for identity tests: registrations, admins, bearer headers, recorded events."""
+"""Identity tests: sign-ins, admins, recorded events (registrations and bearer headers are in
+tests/support/people.py)."""
 
 from __future__ import annotations
-
-import uuid
 
 import httpx
 from sqlalchemy import MetaData, select
@@ -10,29 +9,9 @@ from sqlalchemy import MetaData, select
 from kilat.platform.events.tables import event_tables
 from kilat.platform.runtime import ServiceRuntime
 from kilat.services.identity import service
+from tests.support.people import PASSWORD, new_email
 
-PASSWORD = "correct-horse"
 _OUTBOX = event_tables(MetaData()).outbox
-
-
-def new_email(prefix: str = "user") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
-
-
-def registration(**overrides) -> dict:
-    return {"email": new_email(), "password": PASSWORD, "full_name": "Ana Owner",
-            "role": "owner"} | overrides
-
-
-def bearer(access_token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {access_token}"}
-
-
-async def register(client: httpx.AsyncClient, **overrides) -> dict:
-    """Register an account; returns the AuthResponse data."""
-    response = await client.post("/api/v1/auth/register", json=registration(**overrides))
-    assert response.status_code == 201, response.text
-    return response.json()["data"]
 
 
 async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> dict:

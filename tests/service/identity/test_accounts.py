@@ -4,16 +4,9 @@ import uuid
 
 import pytest
 
-from tests.service.identity.support import (
-    PASSWORD,
-    bearer,
-    login,
-    new_email,
-    recorded_events,
-    register,
-    registration,
-)
+from tests.service.identity.support import login, recorded_events
 from tests.support.harness import auth_headers
+from tests.support.people import PASSWORD, bearer, new_email, registration, register, sign_up
 
 
 async def test_register_returns_201_with_tokens_and_user_and_records_event(identity):
@@ -41,18 +34,18 @@ async def test_register_returns_201_with_tokens_and_user_and_records_event(ident
 @pytest.mark.parametrize("role", ["owner", "runner", "shop"])
 async def test_each_public_role_can_register(identity, role):
     _, client = identity
-    assert (await register(client, role=role))["user"]["role"] == role
+    assert (await sign_up(client, role=role))["user"]["role"] == role
 
 
 async def test_register_without_phone_gives_empty_phone(identity):
     _, client = identity
-    assert (await register(client))["user"]["phone"] == ""
+    assert (await sign_up(client))["user"]["phone"] == ""
 
 
 async def test_duplicate_email_is_409_whatever_its_case(identity):
     _, client = identity
     email = new_email()
-    await register(client, email=email)
+    await sign_up(client, email=email)
     response = await client.post("/api/v1/auth/register", json=registration(email=email.upper()))
     assert response.status_code == 409
     assert response.json()["error"] == f"User with email '{email}' already exists"
@@ -94,7 +87,7 @@ async def test_malformed_registration_is_400(identity, overrides):
 
 async def test_login_returns_tokens_for_the_right_password(identity):
     runtime, client = identity
-    registered = await register(client)
+    registered = await sign_up(client)
     email = registered["user"]["email"]
     data = await login(client, f" {email.upper()} ")
     assert data["user"]["id"] == registered["user"]["id"]
@@ -103,7 +96,7 @@ async def test_login_returns_tokens_for_the_right_password(identity):
 
 async def test_wrong_password_and_unknown_email_give_the_same_401(identity):
     _, client = identity
-    email = (await register(client))["user"]["email"]
+    email = (await sign_up(client))["user"]["email"]
     wrong = await client.post("/api/v1/auth/login", json={"email": email, "password": "wrong-pass"})
     unknown = await client.post("/api/v1/auth/login",
                                 json={"email": new_email(), "password": PASSWORD})
@@ -114,7 +107,7 @@ async def test_wrong_password_and_unknown_email_give_the_same_401(identity):
 
 async def test_profile_returns_the_caller(identity):
     _, client = identity
-    registered = await register(client, full_name="Ben Runner", role="runner")
+    registered = await sign_up(client, full_name="Ben Runner", role="runner")
     response = await client.get("/api/v1/auth/profile", headers=bearer(registered["access_token"]))
     assert response.status_code == 200
     assert response.json()["data"] == registered["user"]
@@ -129,7 +122,7 @@ async def test_profile_needs_a_token_and_an_existing_account(identity, infra):
 
 async def test_profile_update_is_partial_and_records_event(identity):
     runtime, client = identity
-    registered = await register(client, full_name="Cara", phone="0123456789")
+    registered = await sign_up(client, full_name="Cara", phone="0123456789")
     headers = bearer(registered["access_token"])
     response = await client.put("/api/v1/auth/profile", headers=headers,
                                 json={"full_name": "", "avatar_url": "https://cdn.example.com/c.png"})
@@ -151,7 +144,7 @@ async def test_profile_update_is_partial_and_records_event(identity):
 async def test_profile_update_without_changes_records_no_event(identity):
     runtime, client = identity
     registered = await register(client)
-    response = await client.put("/api/v1/auth/profile", headers=bearer(registered["access_token"]),
+    response = await client.put("/api/v1/auth/profile", headers=registered.headers,
                                 json={})
     assert response.status_code == 200
     assert await recorded_events(runtime, "identity.profile_updated") == []
@@ -160,7 +153,7 @@ async def test_profile_update_without_changes_records_no_event(identity):
 @pytest.mark.parametrize("body", [{"phone": "abc"}, {"avatar_url": "javascript:alert(1)"}])
 async def test_invalid_profile_update_is_400_and_changes_nothing(identity, body):
     _, client = identity
-    registered = await register(client)
+    registered = await sign_up(client)
     headers = bearer(registered["access_token"])
     response = await client.put("/api/v1/auth/profile", headers=headers,
                                 json={"full_name": "Changed"} | body)

@@ -5,16 +5,9 @@ import uuid
 import pytest
 
 from kilat.services.identity import service
-from tests.service.identity.support import (
-    PASSWORD,
-    bearer,
-    login,
-    make_admin,
-    new_email,
-    recorded_events,
-    register,
-)
+from tests.service.identity.support import login, make_admin, recorded_events
 from tests.support.harness import auth_headers
+from tests.support.people import PASSWORD, bearer, new_email, register, sign_up
 
 ADMIN_ROUTES = [
     ("GET", "/api/v1/admin/users"),
@@ -28,7 +21,7 @@ ADMIN_ROUTES = [
 async def test_admin_routes_refuse_other_roles_and_anonymous_callers(identity, method, path):
     _, client = identity
     owner = await register(client)
-    refused = await client.request(method, path, headers=bearer(owner["access_token"]))
+    refused = await client.request(method, path, headers=owner.headers)
     anonymous = await client.request(method, path)
     assert (refused.status_code, anonymous.status_code) == (403, 401)
     assert refused.json()["error"] == "insufficient permissions"
@@ -37,7 +30,7 @@ async def test_admin_routes_refuse_other_roles_and_anonymous_callers(identity, m
 async def test_admin_lists_users_newest_first_with_pagination(identity):
     runtime, client = identity
     admin = await make_admin(runtime, client)
-    users = [(await register(client))["user"] for _ in range(4)]
+    users = [(await sign_up(client))["user"] for _ in range(4)]
     headers = bearer(admin["access_token"])
 
     first = (await client.get("/api/v1/admin/users?page=1&limit=2", headers=headers)).json()
@@ -53,7 +46,7 @@ async def test_admin_lists_users_newest_first_with_pagination(identity):
 async def test_admin_reads_one_user_and_unknown_ids_are_404(identity):
     runtime, client = identity
     admin = bearer((await make_admin(runtime, client))["access_token"])
-    user = (await register(client))["user"]
+    user = (await sign_up(client))["user"]
     found = await client.get(f"/api/v1/admin/users/{user['id']}", headers=admin)
     assert found.status_code == 200 and found.json()["data"] == user
     assert (await client.get(f"/api/v1/admin/users/{uuid.uuid4()}", headers=admin)).status_code == 404
@@ -63,7 +56,7 @@ async def test_admin_reads_one_user_and_unknown_ids_are_404(identity):
 async def test_banned_user_cannot_log_in_refresh_or_use_their_profile(identity):
     runtime, client = identity
     admin = await make_admin(runtime, client)
-    victim = await register(client)
+    victim = await sign_up(client)
     user_id = victim["user"]["id"]
     response = await client.post(f"/api/v1/admin/users/{user_id}/ban",
                                  headers=bearer(admin["access_token"]), json={"reason": "fraud"})
@@ -89,7 +82,7 @@ async def test_banned_user_cannot_log_in_refresh_or_use_their_profile(identity):
 async def test_banning_twice_is_harmless_and_recorded_once(identity):
     runtime, client = identity
     admin = bearer((await make_admin(runtime, client))["access_token"])
-    user_id = (await register(client))["user"]["id"]
+    user_id = (await sign_up(client))["user"]["id"]
     for _ in range(2):
         response = await client.post(f"/api/v1/admin/users/{user_id}/ban", headers=admin)
         assert response.status_code == 200
@@ -119,7 +112,7 @@ async def test_user_stats_count_users_by_role(identity):
     runtime, client = identity
     admin = await make_admin(runtime, client)
     for role in ("owner", "owner", "runner", "shop"):
-        await register(client, role=role)
+        await sign_up(client, role=role)
     response = await client.get("/api/v1/admin/stats/users", headers=bearer(admin["access_token"]))
     assert response.status_code == 200
     assert response.json()["data"] == {
@@ -128,7 +121,7 @@ async def test_user_stats_count_users_by_role(identity):
 
 async def test_create_admin_promotes_an_existing_account_with_a_new_password(identity):
     runtime, client = identity
-    owner = await register(client)
+    owner = await sign_up(client)
     email = owner["user"]["email"]
     async with runtime.database.session() as session:
         admin = await service.create_admin(session, email.upper(), "admin-password",
@@ -167,7 +160,7 @@ async def test_a_ban_stops_the_users_tokens_in_every_service_at_once_and_after_a
     async with AsyncExitStack() as stack:
         runtime, ids, bookings = await both(stack)
         admin = await make_admin(runtime, ids)
-        victim, bystander = await register(ids), await register(ids)
+        victim, bystander = await sign_up(ids), await sign_up(ids)
         listed = await bookings.get("/api/v1/bookings", headers=bearer(victim["access_token"]))
         assert listed.status_code == 200  # the token is remembered by booking's verifier
         await ids.post(f"/api/v1/admin/users/{victim['user']['id']}/ban",

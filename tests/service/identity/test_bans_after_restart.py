@@ -8,14 +8,15 @@ from kilat.platform.auth import TokenVerifier, load_public_key
 from kilat.platform.errors import Unauthorized
 from kilat.platform.revocations import BAN_EVENT, follow
 from kilat.platform.runtime import Infrastructure
-from tests.service.identity.support import bearer, make_admin, register
+from tests.service.identity.support import make_admin
 from tests.support.harness import wait_for
+from tests.support.people import bearer, sign_up
 
 
 async def test_a_verifier_started_after_a_ban_refuses_the_banned_users_token(identity, infra):
     runtime, client = identity
     admin = await make_admin(runtime, client)
-    banned, other = await register(client), await register(client)
+    banned, other = await sign_up(client), await sign_up(client)
     ban = await client.post(f"/api/v1/admin/users/{banned['user']['id']}/ban",
                             headers=bearer(admin["access_token"]))
     assert ban.status_code == 200

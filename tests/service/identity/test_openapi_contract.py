@@ -1,12 +1,13 @@
 """Schemathesis fuzzes every identity operation: never a 5xx, and responses match the OpenAPI."""
 
-from tests.service.identity.support import bearer, make_admin, register
+from tests.service.identity.support import make_admin
 from tests.support.contract import fuzz_openapi
+from tests.support.people import bearer, sign_up
 
 
 async def test_identity_api_never_fails_with_5xx_and_matches_its_schema(identity):
     runtime, client = identity
-    owner = bearer((await register(client))["access_token"])
+    owner = bearer((await sign_up(client))["access_token"])
     admin = bearer((await make_admin(runtime, client))["access_token"])
 
     def headers_for(_method: str, path: str) -> dict:

@@ -9,7 +9,8 @@ from sqlalchemy import select, update
 from kilat.platform.models import utcnow
 from kilat.services.identity.domain import token_digest
 from kilat.services.identity.models import PasswordReset
-from tests.service.identity.support import new_email, recorded_events, register
+from tests.service.identity.support import recorded_events
+from tests.support.people import new_email, sign_up
 
 NEW_PASSWORD = "battery-staple"
 
@@ -30,7 +31,7 @@ async def issued_token(runtime, client, email: str) -> str:
 
 async def test_forgot_password_for_a_known_email_is_202_and_records_the_token(identity):
     runtime, client = identity
-    user = (await register(client, full_name="Dee"))["user"]
+    user = (await sign_up(client, full_name="Dee"))["user"]
     response = await forgot(client, user["email"].upper())
     assert response.status_code == 202 and response.content == b""
     [event] = await recorded_events(runtime, "identity.password_reset_requested")
@@ -58,7 +59,7 @@ async def test_forgot_password_with_a_malformed_email_is_400(identity):
 
 async def test_reset_sets_the_new_password_and_ends_every_session(identity):
     runtime, client = identity
-    registered = await register(client)
+    registered = await sign_up(client)
     email = registered["user"]["email"]
     token = await issued_token(runtime, client, email)
     response = await reset(client, token)
@@ -74,7 +75,7 @@ async def test_reset_sets_the_new_password_and_ends_every_session(identity):
 
 async def test_a_used_token_is_400_token_already_used(identity):
     runtime, client = identity
-    token = await issued_token(runtime, client, (await register(client))["user"]["email"])
+    token = await issued_token(runtime, client, (await sign_up(client))["user"]["email"])
     assert (await reset(client, token)).status_code == 200
     again = await reset(client, token, "another-password")
     assert again.status_code == 400 and again.json()["error"] == "token already used"
@@ -82,7 +83,7 @@ async def test_a_used_token_is_400_token_already_used(identity):
 
 async def test_a_successful_reset_also_spends_the_users_other_tokens(identity):
     runtime, client = identity
-    email = (await register(client))["user"]["email"]
+    email = (await sign_up(client))["user"]["email"]
     earlier = await issued_token(runtime, client, email)
     later = await issued_token(runtime, client, email)
     assert (await reset(client, later)).status_code == 200
@@ -91,7 +92,7 @@ async def test_a_successful_reset_also_spends_the_users_other_tokens(identity):
 
 async def test_an_expired_token_is_400_token_expired(identity):
     runtime, client = identity
-    token = await issued_token(runtime, client, (await register(client))["user"]["email"])
+    token = await issued_token(runtime, client, (await sign_up(client))["user"]["email"])
     async with runtime.database.session() as session:
         await session.execute(update(PasswordReset).values(expires_at=utcnow() - timedelta(seconds=1)))
     response = await reset(client, token)
@@ -105,7 +106,7 @@ async def test_an_expired_token_is_400_token_expired(identity):
 ])
 async def test_invalid_reset_is_400_and_keeps_the_password(identity, token, password, error):
     runtime, client = identity
-    email = (await register(client))["user"]["email"]
+    email = (await sign_up(client))["user"]["email"]
     real = await issued_token(runtime, client, email)
     response = await reset(client, token if token is not None else real, password)
     assert response.status_code == 400 and response.json()["error"] == error
@@ -115,7 +116,7 @@ async def test_invalid_reset_is_400_and_keeps_the_password(identity, token, pass
 
 async def test_reset_needs_the_camel_case_body(identity):
     runtime, client = identity
-    token = await issued_token(runtime, client, (await register(client))["user"]["email"])
+    token = await issued_token(runtime, client, (await sign_up(client))["user"]["email"])
     response = await client.post("/api/v1/auth/reset-password", json={"token": token})
     assert response.status_code == 400
     assert "newPassword" in response.json()["error"]

@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 
 from kilat.platform.events import new_event
 from kilat.services.identity.models import User
-from tests.service.identity.support import bearer, recorded_events, register, registration
+from tests.service.identity.support import recorded_events
 from tests.support.harness import auth_headers
+from tests.support.people import bearer, registration, sign_up
 
 
 async def code_of(client, access_token: str) -> str:
@@ -19,20 +20,20 @@ async def code_of(client, access_token: str) -> str:
 
 async def test_referral_code_is_created_on_first_request_and_then_stable(identity):
     _, client = identity
-    token = (await register(client))["access_token"]
+    token = (await sign_up(client))["access_token"]
     code = await code_of(client, token)
     assert re.fullmatch(r"REF-[0-9a-f]{8}", code)
     assert await code_of(client, token) == code
-    other = await code_of(client, (await register(client))["access_token"])
+    other = await code_of(client, (await sign_up(client))["access_token"])
     assert other != code
 
 
 async def test_referral_flow_end_to_end(identity):
     runtime, client = identity
-    referrer = await register(client, full_name="Referrer")
+    referrer = await sign_up(client, full_name="Referrer")
     code = await code_of(client, referrer["access_token"])
 
-    referee = await register(client, referral_code=f" {code.upper()} ")
+    referee = await sign_up(client, referral_code=f" {code.upper()} ")
 
     stats = await client.get("/api/v1/referrals/me", headers=bearer(referrer["access_token"]))
     assert stats.status_code == 200
@@ -51,7 +52,7 @@ async def test_referral_flow_end_to_end(identity):
 
 async def test_referral_stats_start_empty(identity):
     _, client = identity
-    token = (await register(client))["access_token"]
+    token = (await sign_up(client))["access_token"]
     data = (await client.get("/api/v1/referrals/me", headers=bearer(token))).json()["data"]
     assert data["total_referrals"] == 0 and data["referrals"] == []
     assert data["referral_code"] == await code_of(client, token)
@@ -69,7 +70,7 @@ async def test_unknown_referral_code_is_400_and_creates_no_account(identity):
 
 async def test_empty_referral_code_is_ignored(identity):
     runtime, client = identity
-    await register(client, referral_code="")
+    await sign_up(client, referral_code="")
     assert await recorded_events(runtime, "identity.referral_recorded") == []
 
 
@@ -83,9 +84,9 @@ async def test_referral_routes_need_an_existing_account(identity, infra):
 
 async def test_credits_paid_by_payment_show_on_the_referrers_stats(identity, infra):
     runtime, client = identity
-    referrer = await register(client, full_name="Referrer")
+    referrer = await sign_up(client, full_name="Referrer")
     code = await code_of(client, referrer["access_token"])
-    referee = await register(client, referral_code=code)
+    referee = await sign_up(client, referral_code=code)
     for role, user in (("referrer", referrer), ("referee", referee)):
         await infra.bus.publish(new_event("payment.referral_credited", {
             "referrer_id": referrer["user"]["id"], "referee_id": referee["user"]["id"],

@@ -6,7 +6,8 @@ import base64
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from tests.service.identity.support import bearer, login, register
+from tests.service.identity.support import login
+from tests.support.people import bearer, register, sign_up
 
 async def refresh(client, token: str):
     return await client.post("/api/v1/auth/refresh", json={"refresh_token": token})
@@ -14,7 +15,7 @@ async def refresh(client, token: str):
 
 async def test_refresh_returns_a_new_pair_in_the_same_family(identity):
     runtime, client = identity
-    first = await register(client)
+    first = await sign_up(client)
     response = await refresh(client, first["refresh_token"])
     assert response.status_code == 200
     second = response.json()["data"]
@@ -27,7 +28,7 @@ async def test_refresh_returns_a_new_pair_in_the_same_family(identity):
 
 async def test_used_refresh_token_is_401_and_revokes_its_whole_family(identity):
     _, client = identity
-    first = await register(client)
+    first = await sign_up(client)
     second = (await refresh(client, first["refresh_token"])).json()["data"]
     other_session = await login(client, first["user"]["email"])
 
@@ -40,7 +41,7 @@ async def test_used_refresh_token_is_401_and_revokes_its_whole_family(identity):
 
 async def test_concurrent_use_of_one_refresh_token_succeeds_exactly_once(identity):
     _, client = identity
-    token = (await register(client))["refresh_token"]
+    token = (await sign_up(client))["refresh_token"]
     responses = await asyncio.gather(refresh(client, token), refresh(client, token))
     assert sorted(r.status_code for r in responses) == [200, 401]
 
@@ -48,14 +49,14 @@ async def test_concurrent_use_of_one_refresh_token_succeeds_exactly_once(identit
 async def test_refresh_refuses_access_tokens_and_garbage(identity):
     _, client = identity
     registered = await register(client)
-    assert (await refresh(client, registered["access_token"])).status_code == 401
+    assert (await refresh(client, registered.token)).status_code == 401
     assert (await refresh(client, "not-a-jwt")).status_code == 401
     assert (await client.post("/api/v1/auth/refresh", json={})).status_code == 400
 
 
 async def test_logout_with_a_refresh_token_ends_only_that_session(identity):
     _, client = identity
-    first = await register(client)
+    first = await sign_up(client)
     second = await login(client, first["user"]["email"])
     response = await client.post("/api/v1/auth/logout", headers=bearer(first["access_token"]),
                                  json={"refresh_token": first["refresh_token"]})
@@ -67,7 +68,7 @@ async def test_logout_with_a_refresh_token_ends_only_that_session(identity):
 
 async def test_logout_without_a_refresh_token_ends_every_session(identity):
     _, client = identity
-    first = await register(client)
+    first = await sign_up(client)
     second = await login(client, first["user"]["email"])
     response = await client.post("/api/v1/auth/logout", headers=bearer(second["access_token"]))
     assert response.status_code == 200
@@ -78,9 +79,9 @@ async def test_logout_without_a_refresh_token_ends_every_session(identity):
 async def test_logout_needs_a_token_and_refuses_someone_elses_refresh_token(identity):
     _, client = identity
     mine = await register(client)
-    theirs = await register(client)
+    theirs = await sign_up(client)
     assert (await client.post("/api/v1/auth/logout")).status_code == 401
-    response = await client.post("/api/v1/auth/logout", headers=bearer(mine["access_token"]),
+    response = await client.post("/api/v1/auth/logout", headers=mine.headers,
                                  json={"refresh_token": theirs["refresh_token"]})
     assert response.status_code == 403
     assert (await refresh(client, theirs["refresh_token"])).status_code == 200
@@ -88,7 +89,7 @@ async def test_logout_needs_a_token_and_refuses_someone_elses_refresh_token(iden
 
 async def test_jwks_serves_the_key_that_verifies_issued_tokens(identity):
     _, client = identity
-    registered = await register(client)
+    registered = await sign_up(client)
     response = await client.get("/.well-known/jwks.json")
     assert response.status_code == 200
     [key] = response.json()["keys"]
