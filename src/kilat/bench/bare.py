@@ -28,7 +28,7 @@ HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(B
 async def app(scope, receive, send) -> None:
     """Answer every HTTP request with ``BODY``; accept the lifespan ``kilat up``'s server runs."""
     if scope["type"] == "lifespan":
-        while (message := await receive())["type"] != "lifespan.shutdown":
+        while (await receive())["type"] != "lifespan.shutdown":
             await send({"type": "lifespan.startup.complete"})
         await send({"type": "lifespan.shutdown.complete"})
         return
