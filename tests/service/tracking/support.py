@@ -19,6 +19,7 @@ from kilat.platform.events import Event
 from kilat.platform.events.bus import Delivery
 from kilat.platform.runtime import ServiceRuntime, create_service_app
 from tests.support.harness import auth_headers, wait_for
+from tests.support.people import settle
 
 # small, fast values for tests; production defaults are in TrackingSettings
 TEST_SETTINGS = {
@@ -92,12 +93,7 @@ async def deliver(runtime: ServiceRuntime, event: Event) -> None:
     """Hand a booking fact to the service's consumer (inbox, handler, commit) and let the
     after-commit work run."""
     await runtime.consumer(Delivery(event, 1, 5))
-    await settle()
-
-
-async def settle() -> None:
-    for _ in range(3):
-        await asyncio.sleep(0)
+    await settle(runtime)
 
 
 @asynccontextmanager
