@@ -14,6 +14,7 @@ from kilat.platform.runtime import Infrastructure, ServiceRuntime
 from kilat.services.runner import descriptor
 from kilat.services.runner.live import LiveRunners, live_of
 from kilat.services.runner.settings import RunnerSettings
+from tests.support import builders
 from tests.support.harness import auth_headers, running_service, wait_for
 
 KLCC = (3.1579, 101.7116)
@@ -61,14 +62,14 @@ class RunnerApp:
 
     async def register(self, *, user_id: uuid.UUID | None = None, **body) -> tuple[dict, dict]:
         headers = self.headers("runner", user_id or uuid.uuid4())
-        payload = {"vehicle_type": "car", "vehicle_plate": "WXY 1234"} | body
-        response = await self.client.post("/api/v1/runners", json=payload, headers=headers)
+        response = await self.client.post("/api/v1/runners", json=builders.runner_profile(**body),
+                                          headers=headers)
         assert response.status_code == 201, response.text
         return headers, response.json()["data"]
 
     async def add_crate(self, headers: dict, **body) -> dict:
-        payload = {"size": "large", "pet_types": ["dog"], "max_weight_kg": 30} | body
-        response = await self.client.post("/api/v1/runners/me/crates", json=payload, headers=headers)
+        response = await self.client.post("/api/v1/runners/me/crates", json=builders.crate(**body),
+                                          headers=headers)
         assert response.status_code == 201, response.text
         return response.json()["data"]
 
