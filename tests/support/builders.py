@@ -44,8 +44,3 @@ def runner_profile(**overrides) -> dict:
 def crate(**overrides) -> dict:
     """``POST /api/v1/runners/me/crates``."""
     return {"size": "large", "pet_types": ["dog"], "max_weight_kg": 30} | overrides
-
-
-def payment(booking_id: str, **overrides) -> dict:
-    """``POST /api/v1/payments/initiate``."""
-    return {"booking_id": booking_id} | overrides
