@@ -117,7 +117,7 @@ class ReferralCredited(Contract):
     TYPE = "payment.referral_credited"
     SUBJECT = "referral_id"
 
-    referral_id: uuid.UUID
+    referral_id: uuid.UUID | None = None
     referral_code: str | None = None
     referrer_id: uuid.UUID | None = None
     referee_id: uuid.UUID

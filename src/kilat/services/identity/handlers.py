@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.contracts.payment import ReferralCredited
 from kilat.platform.events import Event
 from kilat.services.identity.models import Referral
 
@@ -15,15 +14,14 @@ CREDIT_FLAGS = {"referrer": Referral.referrer_credited, "referee": Referral.refe
 
 async def on_referral_credited(session: AsyncSession, event: Event) -> None:
     """Mark the referral's side as credited, so ``GET /referrals/me`` shows it."""
-    flag = CREDIT_FLAGS.get(event.data.get("role", ""))
+    credited: ReferralCredited = event.payload
+    flag = CREDIT_FLAGS.get(credited.role)
     if flag is None:
         return
     await session.execute(
-        update(Referral)
-        .where(Referral.referee_id == uuid.UUID(event.data["referee_id"]))
-        .values({flag.key: True})
+        update(Referral).where(Referral.referee_id == credited.referee_id).values({flag.key: True})
     )
 
 
 def handlers(_runtime) -> dict:
-    return {"payment.referral_credited": on_referral_credited}
+    return {ReferralCredited.TYPE: on_referral_credited}

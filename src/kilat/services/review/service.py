@@ -81,9 +81,7 @@ class ReviewService:
                 await self.session.flush()
         except IntegrityError as exc:
             raise Conflict("booking already reviewed", "each party reviews a booking once") from exc
-        await record_event(self.session, events.REVIEW_CREATED,
-                           events.review_data(review, await self._runner_rating(review)),
-                           subject=str(review.booking_id))
+        await record_event(self.session, events.created(review, await self._runner_rating(review)))
         return review
 
     async def _completed_booking(self, booking_id: uuid.UUID) -> ReviewBooking | None:
@@ -171,6 +169,6 @@ class ReviewService:
         review.is_hidden, review.hidden_reason = True, reason.strip()
         review.hidden_at, review.hidden_by = now, admin.user_id
         await self.session.flush()
-        data = events.hidden_data(review, await self._runner_rating(review), now)
-        await record_event(self.session, events.REVIEW_HIDDEN, data, subject=str(review.booking_id))
+        await record_event(self.session,
+                           events.hidden(review, await self._runner_rating(review), now))
         return review
