@@ -57,7 +57,10 @@ def registry() -> dict[str, type[Contract]]:
 
 
 class VehicleType(StrEnum):
-    """What a runner drives. ``motorbike`` (identity's word until now) is read as ``motorcycle``."""
+    """What a runner drives, in identity's runner sign-up and the runner profile alike.
+
+    ``motorbike``, the word identity's sign-up form used, is still accepted and read as
+    ``motorcycle``, so the web clients' requests keep working."""
 
     CAR = "car"
     VAN = "van"
@@ -67,3 +70,8 @@ class VehicleType(StrEnum):
     @classmethod
     def _missing_(cls, value: object) -> VehicleType | None:
         return cls.MOTORCYCLE if value == "motorbike" else None
+
+    @property
+    def motorised(self) -> bool:
+        """A motorised vehicle carries a plate, which a runner must declare."""
+        return self is not VehicleType.BICYCLE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from kilat.contracts.base import Contract, Time
 
@@ -31,7 +31,7 @@ class ReviewFact(Contract):
     reviewer_role: str | None = None
     rating: int
     comment: str | None = None
-    tags: list[str] = []
+    tags: list[str] = Field(default_factory=list)
     created_at: Time | None = None
     runner_rating: RunnerRating | None = None
 

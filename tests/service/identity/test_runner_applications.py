@@ -54,6 +54,17 @@ async def test_concurrent_applications_get_distinct_ids(identity):
     assert len(ids) == 5 and all(re.fullmatch(r"KR-\d{4}-\d{5}", i) for i in ids)
 
 
+async def test_the_web_forms_motorbike_is_accepted_and_stored_as_a_motorcycle(identity):
+    runtime, client = identity
+    response = await apply(client, vehicleType="motorbike")
+    assert response.status_code == 201
+    async with runtime.database.session(write=False) as session:
+        stored = (await session.scalars(select(RunnerApplication))).one()
+    assert stored.vehicle_type == "motorcycle"
+    refused = await apply(client, vehicleType="motorbike", plateNumber=None)
+    assert refused.status_code == 400
+
+
 async def test_a_bicycle_needs_no_plate(identity):
     _, client = identity
     response = await apply(client, vehicleType="bicycle", plateNumber=None, petExperience=[])

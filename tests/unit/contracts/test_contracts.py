@@ -80,7 +80,7 @@ def test_a_stored_old_style_payload_parses_and_unknown_fields_are_ignored():
 
 def test_a_payload_without_its_aggregate_id_is_refused():
     with pytest.raises(ValidationError):
-        Event(source="review", type=ReviewCreated.TYPE, data={"rating": 5}).payload
+        _ = Event(source="review", type=ReviewCreated.TYPE, data={"rating": 5}).payload
 
 
 def test_a_type_without_a_contract_is_a_lookup_error():

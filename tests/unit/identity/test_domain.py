@@ -125,7 +125,7 @@ def test_ic_numbers_are_compared_without_separators():
 def test_cars_and_motorbikes_need_a_plate_bicycles_do_not():
     check_runner_vehicle(VehicleType.BICYCLE, None)
     check_runner_vehicle(VehicleType.CAR, "WXY 1234")
-    for vehicle in (VehicleType.CAR, VehicleType.MOTORBIKE):
+    for vehicle in (VehicleType.CAR, VehicleType.VAN, VehicleType("motorbike")):
         with pytest.raises(BadRequest):
             check_runner_vehicle(vehicle, None)
 

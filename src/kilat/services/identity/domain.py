@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
+from kilat.contracts import VehicleType
 from kilat.platform.errors import BadRequest, Forbidden
 
 MIN_PASSWORD_LENGTH = 8
@@ -29,15 +30,6 @@ class Role(StrEnum):
 
 
 SELF_REGISTRABLE_ROLES = frozenset({Role.OWNER, Role.RUNNER, Role.SHOP})
-
-
-class VehicleType(StrEnum):
-    MOTORBIKE = "motorbike"
-    CAR = "car"
-    BICYCLE = "bicycle"
-
-
-VEHICLES_WITH_PLATES = frozenset({VehicleType.MOTORBIKE, VehicleType.CAR})
 
 
 class PetExperience(StrEnum):
@@ -161,7 +153,7 @@ def normalize_ic_number(raw: str) -> str:
 
 
 def check_runner_vehicle(vehicle: VehicleType, plate_number: str | None) -> None:
-    if vehicle in VEHICLES_WITH_PLATES and not plate_number:
+    if vehicle.motorised and not plate_number:
         raise BadRequest(f"plateNumber is required for a {vehicle}")
 
 

@@ -109,7 +109,7 @@ class RunnerApplicationCreate(Schema):
     ic_number: IcNumber = Field(alias="icNumber")
     vehicle_type: VehicleType = Field(alias="vehicleType")
     plate_number: PlateNumber | None = Field(None, alias="plateNumber",
-                                          description="required for motorbike and car")
+                                          description="required for a car, van or motorcycle")
     pet_experience: list[PetExperience] = Field(default_factory=list, alias="petExperience",
                                                 max_length=len(PetExperience))
     comfortable_with_live_pets: bool = Field(False, alias="comfortableWithLivePets")

@@ -7,15 +7,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from kilat.contracts import VehicleType
 
-class VehicleType(StrEnum):
-    CAR = "car"
-    VAN = "van"
-    MOTORCYCLE = "motorcycle"
-    BICYCLE = "bicycle"
-
-
-MOTOR_VEHICLES = frozenset({VehicleType.CAR, VehicleType.VAN, VehicleType.MOTORCYCLE})
+MOTOR_VEHICLES = frozenset(vehicle for vehicle in VehicleType if vehicle.motorised)
 
 
 class SessionStatus(StrEnum):
