@@ -2,7 +2,14 @@
 
 import asyncio
 
+from kilat.contracts import Contract
 from kilat.platform.events import record_event
+
+
+class Probe(Contract):
+    TYPE = "payment.probe"
+
+    n: int
 
 
 async def test_payment_waits_for_the_event_while_the_booking_service_is_down(world):
@@ -49,11 +56,11 @@ async def test_the_relay_publishes_without_holding_the_write_lock(world, monkeyp
 
     monkeypatch.setattr(world.infra.bus, "publish", slow_publish)
     async with world.runtime.database.session() as session:
-        await record_event(session, "payment.probe", {"n": 1})
+        await record_event(session, Probe(n=1))
     await asyncio.wait_for(publishing.wait(), timeout=5)
     async with asyncio.timeout(2):  # a writer is not queued behind the bus
         async with world.runtime.database.session() as session:
-            await record_event(session, "payment.probe", {"n": 2})
+            await record_event(session, Probe(n=2))
     gate.set()
     probes = await world.await_events("payment.probe", count=2)
     assert sorted(p["n"] for p in probes) == [1, 2]
@@ -74,7 +81,7 @@ async def test_a_drain_returns_only_once_what_was_pending_is_published(world, mo
 
     monkeypatch.setattr(world.infra.bus, "publish", slow_publish)
     async with world.runtime.database.session() as session:
-        await record_event(session, "payment.probe", {"n": 1})
+        await record_event(session, Probe(n=1))
     await asyncio.wait_for(publishing.wait(), timeout=5)  # the background relay is publishing it
     drain = asyncio.create_task(world.runtime.relay.drain())
     await asyncio.sleep(0.1)

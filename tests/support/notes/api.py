@@ -8,6 +8,7 @@ from kilat.platform.errors import not_found
 from kilat.platform.events import record_event
 from kilat.platform.http import Session
 from kilat.platform.schemas import Envelope, Page, Paging, Schema, error_responses, ok, page_of
+from tests.support.notes.contracts import NoteCreated
 from tests.support.notes.models import Note, NoteEcho
 
 
@@ -35,7 +36,7 @@ async def create_note(body: NoteIn, session: Session, user: CurrentUser) -> dict
     note = Note(text=body.text)
     session.add(note)
     await session.flush()
-    await record_event(session, "note.created", {"note_id": str(note.id), "fail_times": body.fail_times})
+    await record_event(session, NoteCreated(note_id=note.id, fail_times=body.fail_times))
     return ok(NoteOut.model_validate(note))
 
 

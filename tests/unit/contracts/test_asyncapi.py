@@ -18,7 +18,8 @@ def test_every_contract_has_a_channel_and_a_message_with_its_schema():
     document = asyncapi.document()
     addresses = {channel["address"] for channel in document["channels"].values()}
     assert document["asyncapi"] == "3.0.0"
-    assert addresses == set(registry())
+    platform = {t for t, c in registry().items() if c.__module__.startswith("kilat.contracts.")}
+    assert addresses == platform
     for message in document["components"]["messages"].values():
         schema_name = message["payload"]["$ref"].rsplit("/", 1)[1]
         assert "properties" in document["components"]["schemas"][schema_name]

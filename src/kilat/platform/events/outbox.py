@@ -20,19 +20,14 @@ _OUTBOX = event_tables(MetaData()).outbox
 
 
 async def record_event(
-    session: AsyncSession, contract: Contract | str, data: dict[str, Any] | None = None, *,
-    subject: str | None = None,
+    session: AsyncSession, contract: Contract, *, subject: str | None = None
 ) -> Event:
     """Add ``contract`` to the outbox in the caller's transaction; it leaves only after commit.
 
     Its type is the contract's ``TYPE``, its data the contract's JSON form, its subject the
-    aggregate id the contract names unless ``subject`` is given. The ``(type, data)`` form is
-    left for producers not yet migrated."""
-    if isinstance(contract, str):
-        event = new_event(contract, data or {}, source=session.info["service"], subject=subject)
-    else:
-        event = new_event(contract.TYPE, contract.data(), source=session.info["service"],
-                          subject=subject or contract.subject)
+    aggregate id the contract names unless ``subject`` is given."""
+    event = new_event(contract.TYPE, contract.data(), source=session.info["service"],
+                      subject=subject or contract.subject)
     await session.execute(
         insert(_OUTBOX).values(
             id=event.id,
