@@ -66,6 +66,20 @@ class Model(DeclarativeBase):
         super().__init_subclass__(**kw)
 
 
+def service_base(service: str) -> type[Model]:
+    """A service's declarative base: its own metadata and registry, with the kernel's event
+    tables (outbox, inbox, dead letters) already in its metadata: ``Base = service_base("review")``
+    at the top of a service's models.py; ``Base.metadata`` is what its migrations and runtime
+    use."""
+    from kilat.platform.events.tables import event_tables
+
+    metadata = new_metadata()
+    event_tables(metadata)
+    namespace = {"__abstract__": True, "metadata": metadata,
+                 "__module__": f"kilat.services.{service}.models"}
+    return type(f"{service.title()}Base", (Model,), namespace)
+
+
 class IdMixin:
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
 

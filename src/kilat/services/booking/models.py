@@ -19,21 +19,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kilat.platform.events.tables import event_tables
-from kilat.platform.models import Entity, Model, VersionMixin, new_metadata, utcnow
+from kilat.platform.models import Entity, VersionMixin, service_base, utcnow
 from kilat.services.booking.domain import BookingStatus
 
 # JSONB on PostgreSQL, JSON text on SQLite
 Document = JSON().with_variant(JSONB(), "postgresql")
 
 
-class Base(Model):
-    __abstract__ = True
-    metadata = new_metadata()
-
-
+Base = service_base("booking")
 metadata = Base.metadata
-event_tables(metadata)
 
 
 class Booking(Base, Entity, VersionMixin):

@@ -17,18 +17,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kilat.platform.events.tables import event_tables
-from kilat.platform.models import Entity, Model, UTCDateTime, VersionMixin, new_metadata, utcnow
+from kilat.platform.models import Entity, UTCDateTime, VersionMixin, service_base, utcnow
 from kilat.services.identity.domain import ApplicationStatus, Role
 
 
-class Base(Model):
-    __abstract__ = True
-    metadata = new_metadata()
-
-
+Base = service_base("identity")
 metadata = Base.metadata
-event_tables(metadata)
 
 
 class User(Base, Entity, VersionMixin):

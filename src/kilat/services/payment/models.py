@@ -18,18 +18,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kilat.platform.events.tables import event_tables
 from kilat.platform.idempotency import idempotency_table
-from kilat.platform.models import Entity, Model, UTCDateTime, VersionMixin, new_metadata, utcnow
+from kilat.platform.models import Entity, UTCDateTime, VersionMixin, service_base, utcnow
 
 
-class Base(Model):
-    __abstract__ = True
-    metadata = new_metadata()
-
-
+Base = service_base("payment")
 metadata = Base.metadata
-event_tables(metadata)
 idempotency_table(metadata)
 
 

@@ -8,17 +8,11 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kilat.platform.events.tables import event_tables
-from kilat.platform.models import Entity, Model, UTCDateTime, VersionMixin, new_metadata, utcnow
+from kilat.platform.models import Entity, UTCDateTime, VersionMixin, service_base, utcnow
 
 
-class Base(Model):
-    __abstract__ = True
-    metadata = new_metadata()
-
-
+Base = service_base("review")
 metadata = Base.metadata
-event_tables(metadata)
 
 
 class ReviewBooking(Base):

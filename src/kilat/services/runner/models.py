@@ -19,17 +19,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kilat.platform.events.tables import event_tables
-from kilat.platform.models import Entity, Model, UTCDateTime, VersionMixin, new_metadata, utcnow
+from kilat.platform.models import Entity, UTCDateTime, VersionMixin, service_base, utcnow
 
 
-class Base(Model):
-    __abstract__ = True
-    metadata = new_metadata()
-
-
+Base = service_base("runner")
 metadata = Base.metadata
-event_tables(metadata)
 
 
 class Runner(Base, Entity, VersionMixin):

@@ -18,25 +18,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kilat.platform.events.tables import event_tables
 from kilat.platform.models import (
     Entity,
-    Model,
     UTCDateTime,
     VersionMixin,
-    new_metadata,
+    service_base,
     utcnow,
 )
 from kilat.services.tracking.domain import TripParties, share_state
 
 
-class Base(Model):
-    __abstract__ = True
-    metadata = new_metadata()
-
-
+Base = service_base("tracking")
 metadata = Base.metadata
-event_tables(metadata)
 
 ACTIVE_ONLY = text("status = 'active'")
 
