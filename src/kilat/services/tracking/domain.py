@@ -10,6 +10,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from kilat.contracts.booking import (
+    BookingAccepted,
+    BookingCancelled,
+    BookingCompleted,
+    BookingDeclined,
+    DeliveryConfirmed,
+)
 from kilat.platform.geo import (  # noqa: F401  (re-exported: trips keep their last Fix)
     Fix,
     FixVerdict,
@@ -48,16 +55,16 @@ class Ending:
 
 
 ENDINGS: dict[str, Ending] = {
-    "booking.delivery_confirmed": Ending(TripStatus.COMPLETED, EndReason.DELIVERED),
-    "booking.completed": Ending(TripStatus.COMPLETED, EndReason.COMPLETED),
-    "booking.cancelled": Ending(TripStatus.CANCELLED, EndReason.CANCELLED),
-    "booking.declined": Ending(TripStatus.CANCELLED, EndReason.DECLINED),
+    DeliveryConfirmed.TYPE: Ending(TripStatus.COMPLETED, EndReason.DELIVERED),
+    BookingCompleted.TYPE: Ending(TripStatus.COMPLETED, EndReason.COMPLETED),
+    BookingCancelled.TYPE: Ending(TripStatus.CANCELLED, EndReason.CANCELLED),
+    BookingDeclined.TYPE: Ending(TripStatus.CANCELLED, EndReason.DECLINED),
 }
 
 
 def booking_effect(event_type: str) -> Effect:
     """What a booking fact does to its trip: accepted starts one, terminal facts end it."""
-    if event_type == "booking.accepted":
+    if event_type == BookingAccepted.TYPE:
         return Effect.START
     if event_type in ENDINGS:
         return Effect.END

@@ -13,7 +13,7 @@ from kilat.services.tracking.live import live_of
 def handlers(runtime) -> dict:
     async def on_booking_fact(session: AsyncSession, event: Event) -> None:
         live = live_of(runtime)
-        facts = service.BookingFacts.of(event.data, fallback_time=event.time)
+        facts = service.BookingFacts.of(event.payload, fallback_time=event.time)
         changes = await service.apply_booking_fact(session, event.type, facts,
                                                    live.writer.pending_for)
         for change in changes:

@@ -8,10 +8,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.contracts.booking import BookingFact, BookingRequested
 from kilat.platform.auth import Principal
 from kilat.platform.errors import BadRequest, Conflict, Forbidden, NotFound, not_found
 from kilat.platform.models import utcnow
@@ -72,16 +72,6 @@ PendingWaypoints = Callable[[uuid.UUID], list[dict]]
 # --- trips from booking facts --------------------------------------------------------------------
 
 
-def _uuid(value: Any) -> uuid.UUID | None:
-    return None if value in (None, "") else uuid.UUID(str(value))
-
-
-def _time(value: Any) -> datetime | None:
-    if value in (None, ""):
-        return None
-    return datetime.fromisoformat(str(value))
-
-
 @dataclass(frozen=True, slots=True)
 class BookingFacts:
     """The part of a ``booking.*`` event the tracking service keeps."""
@@ -96,16 +86,18 @@ class BookingFacts:
     declined_by: uuid.UUID | None = None
 
     @classmethod
-    def of(cls, data: dict[str, Any], fallback_time: datetime) -> BookingFacts:
+    def of(cls, fact: BookingFact, fallback_time: datetime) -> BookingFacts:
+        if fact.owner_id is None:
+            raise ValueError(f"{fact.TYPE} of booking {fact.booking_id} names no owner")
         return cls(
-            booking_id=uuid.UUID(str(data["booking_id"])),
-            booking_number=data.get("booking_number"),
-            owner_id=uuid.UUID(str(data["owner_id"])),
-            runner_id=_uuid(data.get("runner_id")),
-            status=str(data.get("status") or ""),
-            occurred_at=_time(data.get("occurred_at")) or fallback_time,
-            accepted_at=_time(data.get("accepted_at")),
-            declined_by=_uuid(data.get("declined_by")),
+            booking_id=fact.booking_id,
+            booking_number=fact.booking_number,
+            owner_id=fact.owner_id,
+            runner_id=fact.runner_id,
+            status=fact.status or "",
+            occurred_at=fact.occurred_at or fallback_time,
+            accepted_at=getattr(fact, "accepted_at", None),
+            declined_by=getattr(fact, "declined_by", None),
         )
 
 
@@ -120,7 +112,7 @@ class TripChange:
 async def apply_booking_fact(session: AsyncSession, event_type: str, facts: BookingFacts,
                              pending: PendingWaypoints) -> list[TripChange]:
     """Start, end or annotate the booking's trip; safe when the same fact arrives twice."""
-    if event_type == "booking.requested":
+    if event_type == BookingRequested.TYPE:
         await BookingOwners(session).remember(facts.booking_id, facts.owner_id, facts.occurred_at)
         return []
     effect = booking_effect(event_type)
