@@ -12,22 +12,28 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer
 Time = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str, when_used="json")]
 
 _REGISTRY: dict[str, type[Contract]] = {}
+_FAMILIES: dict[str, type[Contract]] = {}
 
 
 class Contract(BaseModel):
     """One event type's payload. ``TYPE`` names it, ``VERSION`` its shape, ``SUBJECT`` the field
     holding the aggregate id its events are ordered by. Unknown fields are ignored, so producers
-    and consumers of neighbouring versions interoperate; a field a producer may omit is optional."""
+    and consumers of neighbouring versions interoperate; a field a producer may omit is optional.
+    A base naming a ``FAMILY`` (``booking``) reads a type of that family this build does not know
+    yet, so a ``booking.*`` handler keeps working when the booking service adds a type."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     TYPE: ClassVar[str]
     VERSION: ClassVar[int] = 1
     SUBJECT: ClassVar[str | None] = None
+    FAMILY: ClassVar[str | None] = None
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
+        if "FAMILY" in cls.__dict__:
+            _FAMILIES[cls.FAMILY] = cls
         if "TYPE" in cls.__dict__:
             known = _REGISTRY.setdefault(cls.TYPE, cls)
             if known is not cls and known.__qualname__ != cls.__qualname__:
@@ -46,10 +52,10 @@ class Contract(BaseModel):
 
 def by_type(event_type: str) -> type[Contract]:
     """The contract of ``event_type``; ``LookupError`` when there is none."""
-    try:
-        return _REGISTRY[event_type]
-    except KeyError:
-        raise LookupError(f"no contract for event type {event_type!r}") from None
+    contract = _REGISTRY.get(event_type) or _FAMILIES.get(event_type.split(".", 1)[0])
+    if contract is None:
+        raise LookupError(f"no contract for event type {event_type!r}")
+    return contract
 
 
 def registry() -> dict[str, type[Contract]]:

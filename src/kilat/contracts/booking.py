@@ -11,6 +11,7 @@ class BookingFact(Contract):
     """Fields every ``booking.*`` event carries; owner and runner are identity user ids."""
 
     SUBJECT = "booking_id"
+    FAMILY = "booking"
 
     booking_id: uuid.UUID
     booking_number: str | None = None

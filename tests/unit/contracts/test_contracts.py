@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from kilat.contracts import Contract, VehicleType, by_type, registry
-from kilat.contracts.booking import BookingAccepted, BookingCancelled
+from kilat.contracts.booking import BookingAccepted, BookingCancelled, BookingFact
 from kilat.contracts.review import ReviewCreated
 from kilat.platform.events import Event
 
@@ -85,7 +85,14 @@ def test_a_payload_without_its_aggregate_id_is_refused():
 
 def test_a_type_without_a_contract_is_a_lookup_error():
     with pytest.raises(LookupError):
-        by_type("booking.teleported")
+        by_type("rides.teleported")
+
+
+def test_a_booking_type_this_build_does_not_know_is_read_as_a_booking_fact():
+    booking_id = uuid.uuid4()
+    event = Event(source="booking", type="booking.rescheduled",
+                  data={"booking_id": str(booking_id), "status": "requested", "new": 1})
+    assert type(event.payload) is BookingFact and event.payload.booking_id == booking_id
 
 
 def test_contracts_are_frozen_and_name_their_subject():

@@ -10,6 +10,6 @@ from kilat.services.review.service import ReviewService
 
 def handlers(runtime) -> dict:
     async def on_booking(session: AsyncSession, event: Event) -> None:
-        await ReviewService(session).record_booking(event.data, event.time)
+        await ReviewService(session).record_booking(event.payload, event.time)
 
     return {"booking.*": on_booking}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.contracts.booking import BookingFact
 from kilat.platform.auth import Principal
 from kilat.platform.errors import Conflict, Forbidden, Unprocessable, not_found
 from kilat.platform.events import record_event
@@ -19,10 +20,6 @@ from kilat.services.review.models import Review, ReviewBooking
 from kilat.services.review.repository import ReviewRepository
 from kilat.services.review.schemas import ReviewCreate
 from kilat.services.review.settings import ReviewSettings
-
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    return None if value in (None, "") else uuid.UUID(str(value))
 
 
 def _time(value: Any) -> datetime | None:
@@ -41,20 +38,20 @@ class ReviewService:
         self.settings = settings or ReviewSettings()
         self.fetch_booking = fetch_booking
 
-    async def record_booking(self, data: dict[str, Any], occurred_at: datetime) -> None:
+    async def record_booking(self, fact: BookingFact, occurred_at: datetime) -> None:
         """Keep the booking's parties and status as the booking service reports them."""
-        booking_id, owner_id = _uuid(data.get("booking_id")), _uuid(data.get("owner_id"))
-        if booking_id is None or owner_id is None or not data.get("status"):
+        if fact.owner_id is None or not fact.status:
             return
-        booking = await self.repo.booking(booking_id)
+        booking = await self.repo.booking(fact.booking_id)
         if booking is None:
-            booking = ReviewBooking(booking_id=booking_id, owner_id=owner_id, status=data["status"])
+            booking = ReviewBooking(booking_id=fact.booking_id, owner_id=fact.owner_id,
+                                    status=fact.status)
             self.session.add(booking)
-        elif not domain.accepts_update(booking.status, data["status"]):
+        elif not domain.accepts_update(booking.status, fact.status):
             return
-        booking.status = data["status"]
-        booking.booking_number = data.get("booking_number") or booking.booking_number or ""
-        booking.runner_id = _uuid(data.get("runner_id"))
+        booking.status = fact.status
+        booking.booking_number = fact.booking_number or booking.booking_number or ""
+        booking.runner_id = fact.runner_id
         if booking.status == domain.COMPLETED:
             booking.completed_at = occurred_at
 
@@ -99,7 +96,8 @@ class ReviewService:
         moment = _time(data.get("completed_at")) or _time(data.get("updated_at"))
         try:
             async with self.session.begin_nested():
-                await self.record_booking({**data, "booking_id": booking_id}, moment)
+                fact = BookingFact.model_validate({**data, "booking_id": booking_id})
+                await self.record_booking(fact, moment)
                 await self.session.flush()
         except IntegrityError:
             pass  # its event was recorded meanwhile; that row stands
