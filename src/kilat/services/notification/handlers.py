@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.contracts.identity import ProfileUpdated, UserBanned, UserRegistered
+from kilat.contracts.review import ReviewCreated
+from kilat.contracts.tracking import ChatMessageSent
 from kilat.platform.events import Event
-from kilat.services.notification.rules import RULES, as_uuid, notices_for
+from kilat.services.notification.rules import RULES, notices_for
 from kilat.services.notification.service import NotificationService
 
 
@@ -30,11 +33,12 @@ def handlers(runtime) -> dict:
         await notify(session, event)
 
     async def on_banned(session: AsyncSession, event: Event) -> None:
-        await service(session).ban(as_uuid(event.data["user_id"]))
+        banned: UserBanned = event.payload
+        await service(session).ban(banned.user_id)
 
     subscriptions = {"booking.*": notify, "payment.*": notify, "tracking.*": notify,
-                     "chat.message_sent": notify, "review.created": notify,
-                     "identity.user_registered": on_contact, "identity.profile_updated": on_contact,
-                     "identity.user_banned": on_banned}
+                     ChatMessageSent.TYPE: notify, ReviewCreated.TYPE: notify,
+                     UserRegistered.TYPE: on_contact, ProfileUpdated.TYPE: on_contact,
+                     UserBanned.TYPE: on_banned}
     subscriptions |= {t: notify for t in RULES if t.startswith("identity.") and t not in subscriptions}
     return subscriptions
