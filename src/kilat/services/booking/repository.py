@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, exists, func, or_, select
 
 from kilat.platform.repository import Repository
 from kilat.platform.geo import distance_km_expr, within_radius
@@ -37,6 +37,7 @@ class BookingFilter:
 _BY_ID = select(Booking).where(Booking.id == bindparam("booking_id")).execution_options(
     populate_existing=True)
 _BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+_VIEW_BY_ID = select(*Booking.__table__.c).where(Booking.__table__.c.id == bindparam("booking_id"))
 
 
 class BookingRepository(Repository[Booking]):
@@ -45,6 +46,10 @@ class BookingRepository(Repository[Booking]):
     async def get(self, booking_id: uuid.UUID, *, for_update: bool = False) -> Booking | None:
         query = _BY_ID_FOR_UPDATE if for_update else _BY_ID
         return await self.session.scalar(query, {"booking_id": booking_id})
+
+    async def view(self, booking_id: uuid.UUID) -> Row | None:
+        """The booking's columns for a read that changes nothing: no mapped instance to build."""
+        return (await self.session.execute(_VIEW_BY_ID, {"booking_id": booking_id})).first()
 
     async def number_taken(self, number: str) -> bool:
         found = await self.session.scalar(

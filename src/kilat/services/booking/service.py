@@ -6,6 +6,7 @@ import uuid
 from dataclasses import asdict, dataclass
 
 import structlog
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilat.contracts.payment import EscrowReleased
@@ -163,8 +164,11 @@ async def rebook(session: AsyncSession, user: Principal, booking_id: uuid.UUID,
 # --- reading -------------------------------------------------------------------------------------
 
 
-async def get_booking(session: AsyncSession, user: Principal, booking_id: uuid.UUID) -> Booking:
-    booking = await _load(session, booking_id)
+async def get_booking(session: AsyncSession, user: Principal, booking_id: uuid.UUID) -> Row:
+    """The booking's columns (the fields of ``Booking``), for the caller to render."""
+    booking = await BookingRepository(session).view(booking_id)
+    if booking is None:
+        raise not_found("Booking", booking_id)
     if not _may_view(booking, user):
         raise Forbidden("not your booking")
     return booking
