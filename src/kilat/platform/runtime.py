@@ -8,12 +8,14 @@ from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 import structlog
 from fastapi import APIRouter, Depends, FastAPI
+from pydantic_settings import BaseSettings
 from sqlalchemy import MetaData
+from starlette.requests import HTTPConnection
 
 from kilat.platform import revocations
 from kilat.platform.auth import TokenIssuer, TokenVerifier
@@ -36,11 +38,17 @@ from kilat.platform.settings import Settings
 log = structlog.get_logger(__name__)
 
 Hook = Callable[["ServiceRuntime"], Awaitable[None]]
+C = TypeVar("C")
 
 
 @dataclass
-class ServiceDescriptor:
-    """Everything the runtime needs to run one service; each service exposes one."""
+class ServiceDescriptor(Generic[C]):
+    """Everything the runtime needs to run one service; each service exposes one.
+
+    ``settings`` is the service's own settings class (its ``KILAT_<SERVICE>_`` environment);
+    ``context`` makes the service's typed Context (its settings and live objects) from the
+    runtime, once: routes reach it through ``service_context``, handlers as ``runtime.context``.
+    """
 
     name: str
     port: int
@@ -54,6 +62,8 @@ class ServiceDescriptor:
     on_stop: list[Hook] = field(default_factory=list)
     signs_tokens: bool = False
     seed_demo: Callable[[Any], Awaitable[None]] | None = None  # (session) -> None, idempotent
+    settings: type[BaseSettings] | None = None
+    context: Callable[[ServiceRuntime], C] | None = None
 
 
 @dataclass
@@ -66,6 +76,8 @@ class Infrastructure:
     issuer: TokenIssuer | None = None
     redis: Any = None
     service_apps: dict[str, Any] = field(default_factory=dict)
+    # a service's settings by its name, in place of its environment (tests, embedded overrides)
+    service_settings: dict[str, BaseSettings] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
     def service_client(self, name: str, *, timeout: float = 5.0) -> httpx.AsyncClient:
@@ -100,6 +112,7 @@ class ServiceRuntime:
         self.readiness_probes: dict[str, Callable[[], Awaitable[Any]]] = {}
         self._tasks: list[asyncio.Task] = []
         self._relay_task: asyncio.Task | None = None
+        self._context: Any = None
 
     @property
     def name(self) -> str:
@@ -118,6 +131,24 @@ class ServiceRuntime:
         if self.infra.issuer is None:
             raise RuntimeError(f"{self.name} has no signing key")
         return self.infra.issuer
+
+    def own_settings(self) -> BaseSettings:
+        """The service's settings: ``infra.service_settings[name]`` if given, else its environment."""
+        given = self.infra.service_settings.get(self.name)
+        if given is not None:
+            return given
+        if self.descriptor.settings is None:
+            raise RuntimeError(f"{self.name} declares no settings")
+        return self.descriptor.settings()
+
+    @property
+    def context(self) -> Any:
+        """The service's Context, made on first use: event handlers may run before ``on_start``."""
+        if self._context is None:
+            if self.descriptor.context is None:
+                raise RuntimeError(f"{self.name} declares no context")
+            self._context = self.descriptor.context(self)
+        return self._context
 
     async def prepare_database(self) -> None:
         await ensure_database(self.database.url, extensions=self.descriptor.extensions)
@@ -172,6 +203,12 @@ class ServiceRuntime:
             except Exception as exc:
                 checks[name] = f"error: {type(exc).__name__}: {exc}"[:200]
         return checks
+
+
+def service_context(connection: HTTPConnection) -> Any:
+    """The one dependency for a service's Context; each service wraps it in a typed alias:
+    ``Ctx = Annotated[ReviewContext, Depends(service_context)]``. Works for WebSockets too."""
+    return connection.app.state.runtime.context
 
 
 def freeze_startup_heap() -> None:

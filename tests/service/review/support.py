@@ -10,7 +10,6 @@ from kilat.platform.events import Event
 from kilat.platform.events.bus import Delivery
 from kilat.platform.runtime import Infrastructure
 from kilat.services.review import descriptor
-from kilat.services.review.api import SETTINGS_KEY
 from kilat.services.review.settings import ReviewSettings
 from tests.support.bookings import BOOKINGS, stand_in_booking_service
 from tests.support.harness import running_service
@@ -22,7 +21,7 @@ async def review_service(infra: Infrastructure, *, database_url: str | None = No
                          consume: bool = True, **settings):
     """The review service beside a stand-in booking service that shows every booking the test
     announced (``booking_event`` or ``show_booking``)."""
-    infra.extras[SETTINGS_KEY] = ReviewSettings(**settings)
+    infra.service_settings["review"] = ReviewSettings(**settings)
     stand_in_booking_service(infra)
     async with running_service(descriptor, infra, database_url=database_url,
                                consume=consume) as (runtime, client):

@@ -9,8 +9,10 @@ from kilat.platform.runtime import ServiceDescriptor
 
 def _descriptor() -> ServiceDescriptor:
     from kilat.services.review.api import admin_router, router
+    from kilat.services.review.context import review_context
     from kilat.services.review.handlers import handlers
     from kilat.services.review.models import metadata
+    from kilat.services.review.settings import ReviewSettings
 
     return ServiceDescriptor(
         name="review",
@@ -20,6 +22,8 @@ def _descriptor() -> ServiceDescriptor:
         metadata=metadata,
         migrations_dir=Path(__file__).parent / "migrations",
         handlers=handlers,
+        settings=ReviewSettings,
+        context=review_context,
     )
 
 

@@ -13,25 +13,17 @@ from kilat.platform.models import utcnow
 from kilat.platform.readthrough import Fetch, from_owner
 from kilat.platform.schemas import Envelope, Page, Paging, error_responses, ok, page_of
 from kilat.services.review import schemas
+from kilat.services.review.context import Ctx
 from kilat.services.review.service import ReviewService
-from kilat.services.review.settings import ReviewSettings
-
-SETTINGS_KEY = "review_settings"
 
 
-def _service(request: Request, session: Session) -> ReviewService:
-    runtime = request.app.state.runtime
-    settings = runtime.state.get(SETTINGS_KEY)
-    if settings is None:
-        settings = runtime.infra.extras.get(SETTINGS_KEY) or ReviewSettings()
-        runtime.state[SETTINGS_KEY] = settings
-
+def _service(request: Request, session: Session, context: Ctx) -> ReviewService:
     def fetch_booking(booking_id: uuid.UUID) -> Fetch:
-        return from_owner(runtime.infra, "booking", f"/api/v1/bookings/{booking_id}",
+        return from_owner(context.infra, "booking", f"/api/v1/bookings/{booking_id}",
                           authorization=request.headers.get("authorization"),
                           entity="Booking", entity_id=booking_id)
 
-    return ReviewService(session, settings, fetch_booking)
+    return ReviewService(session, context.settings, fetch_booking)
 
 
 Reviews = Annotated[ReviewService, Depends(_service)]

@@ -31,11 +31,11 @@ BookingFetch = Callable[[uuid.UUID], Fetch]
 
 
 class ReviewService:
-    def __init__(self, session: AsyncSession, settings: ReviewSettings | None = None,
+    def __init__(self, session: AsyncSession, settings: ReviewSettings,
                  fetch_booking: BookingFetch | None = None) -> None:
         self.session = session
         self.repo = ReviewRepository(session)
-        self.settings = settings or ReviewSettings()
+        self.settings = settings
         self.fetch_booking = fetch_booking
 
     async def record_booking(self, fact: BookingFact, occurred_at: datetime) -> None:
