@@ -25,7 +25,7 @@ async def make_admin(runtime: ServiceRuntime, client: httpx.AsyncClient) -> dict
     email = new_email("admin")
     async with runtime.database.session() as session:
         await service.create_admin(session, email, PASSWORD,
-                                   passwords=runtime.state["authority"].passwords)
+                                   passwords=runtime.context.authority.passwords)
     return await login(client, email)
 
 

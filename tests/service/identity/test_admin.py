@@ -125,7 +125,7 @@ async def test_create_admin_promotes_an_existing_account_with_a_new_password(ide
     email = owner["user"]["email"]
     async with runtime.database.session() as session:
         admin = await service.create_admin(session, email.upper(), "admin-password",
-                                           passwords=runtime.state["authority"].passwords)
+                                           passwords=runtime.context.authority.passwords)
     assert admin.id == uuid.UUID(owner["user"]["id"])
     signed_in = await login(client, email, "admin-password")
     assert signed_in["user"]["role"] == "admin"
@@ -139,7 +139,7 @@ async def test_create_admin_creates_a_verified_admin(identity):
     email = new_email("root")
     async with runtime.database.session() as session:
         admin = await service.create_admin(session, email, PASSWORD,
-                                           passwords=runtime.state["authority"].passwords)
+                                           passwords=runtime.context.authority.passwords)
     assert (admin.role, admin.full_name, admin.is_verified) == ("admin", "Administrator", True)
     assert (await login(client, email))["user"]["role"] == "admin"
 

@@ -6,20 +6,10 @@ from pathlib import Path
 from kilat.platform import revocations
 from kilat.platform.runtime import ServiceDescriptor, ServiceRuntime
 from kilat.services.identity.api import routers
+from kilat.services.identity.context import identity_context
 from kilat.services.identity.handlers import handlers
 from kilat.services.identity.models import metadata
-from kilat.services.identity.passwords import PasswordHasher
-from kilat.services.identity.service import Authority, recent_bans
-
-
-async def _install_authority(runtime: ServiceRuntime) -> None:
-    rounds = runtime.settings.password_hash_rounds
-    runtime.state["authority"] = Authority(
-        issuer=runtime.issuer,
-        verifier=runtime.verifier,
-        passwords=PasswordHasher(rounds),
-        reset_ttl=timedelta(seconds=runtime.settings.password_reset_ttl_seconds),
-    )
+from kilat.services.identity.service import recent_bans
 
 
 async def _announce_recent_bans(runtime: ServiceRuntime) -> None:
@@ -40,6 +30,7 @@ descriptor = ServiceDescriptor(
     metadata=metadata,
     migrations_dir=Path(__file__).parent / "migrations",
     handlers=handlers,
-    on_start=[_install_authority, _announce_recent_bans],
+    on_start=[_announce_recent_bans],
     signs_tokens=True,
+    context=identity_context,
 )

@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 
 from kilat.platform import revocations
 from kilat.platform.auth import CurrentUser, RequireRole
-from kilat.platform.http import Session, error_response, runtime_of
+from kilat.platform.http import Session, error_response
 from kilat.platform.schemas import Envelope, Message, Page, Paging, error_responses, ok, page_of
 from kilat.services.identity import service
+from kilat.services.identity.context import Ctx
 from kilat.services.identity.schemas import (
     AuthResponse,
     BanRequest,
@@ -33,8 +34,8 @@ from kilat.services.identity.schemas import (
 )
 
 
-def _authority(request: Request) -> service.Authority:
-    return runtime_of(request).state["authority"]
+def _authority(context: Ctx) -> service.Authority:
+    return context.authority
 
 
 Authority = Annotated[service.Authority, Depends(_authority)]
@@ -145,12 +146,12 @@ async def get_user(user_id: uuid.UUID, session: Session, _: Admin) -> dict:
 
 @admin.post("/users/{user_id}/ban", response_model=Envelope[Message],
             responses=error_responses(400, 401, 403, 404, 409))
-async def ban_user(user_id: uuid.UUID, request: Request, session: Session, caller: Admin,
+async def ban_user(user_id: uuid.UUID, session: Session, caller: Admin, context: Ctx,
                    body: BanRequest | None = None) -> dict:
     """Ban a user and end their sessions: refresh tokens are revoked and, once committed, every
     process refuses the user's access tokens. Admins, the caller included, cannot be banned."""
     if await service.ban_user(session, caller, user_id, body.reason if body else None):
-        revocations.announce_after_commit(session, runtime_of(request).infra, user_id)
+        revocations.announce_after_commit(session, context.infra, user_id)
     return ok(Message(message="user banned successfully"))
 
 
