@@ -205,7 +205,7 @@ class ServiceRuntime:
         return checks
 
 
-def service_context(connection: HTTPConnection) -> Any:
+async def service_context(connection: HTTPConnection) -> Any:
     """The one dependency for a service's Context; each service wraps it in a typed alias:
     ``Ctx = Annotated[ReviewContext, Depends(service_context)]``. Works for WebSockets too."""
     return connection.app.state.runtime.context

@@ -12,7 +12,7 @@ import httpx
 from kilat.platform.events import new_event
 from kilat.platform.runtime import Infrastructure, ServiceRuntime
 from kilat.services.runner import descriptor
-from kilat.services.runner.live import LiveRunners, live_of
+from kilat.services.runner.live import LiveRunners
 from kilat.services.runner.settings import RunnerSettings
 from tests.support import builders
 from tests.support.harness import auth_headers, running_service, wait_for
@@ -55,7 +55,7 @@ class RunnerApp:
 
     @property
     def live(self) -> LiveRunners:
-        return live_of(self.runtime)
+        return self.runtime.context.live
 
     def headers(self, role: str = "owner", user_id: uuid.UUID | None = None) -> dict:
         return auth_headers(self.infra, role, user_id)
@@ -121,8 +121,8 @@ class RunnerApp:
 
 @asynccontextmanager
 async def runner_app(infra: Infrastructure, *, database_url: str | None = None, **settings):
-    infra.extras["runner_settings"] = runner_test_settings(**settings)
+    infra.service_settings["runner"] = runner_test_settings(**settings)
     async with running_service(descriptor, infra, database_url=database_url) as (runtime, client):
         clock = FakeClock()
-        live_of(runtime).clock = clock
+        runtime.context.live.clock = clock
         yield RunnerApp(infra, runtime, client, clock)

@@ -6,10 +6,12 @@ from pathlib import Path
 from kilat.platform.runtime import ServiceDescriptor
 from kilat.platform.settings import SERVICE_PORTS
 from kilat.services.runner.api import petshops, runners
+from kilat.services.runner.context import runner_context
 from kilat.services.runner.handlers import handlers
 from kilat.services.runner.live import start_live, stop_live
 from kilat.services.runner.models import metadata
 from kilat.services.runner.service import seed_demo_shops, start_offline_sweeper
+from kilat.services.runner.settings import RunnerSettings
 
 descriptor = ServiceDescriptor(
     name="runner",
@@ -23,4 +25,6 @@ descriptor = ServiceDescriptor(
     on_start=[start_live, start_offline_sweeper],
     on_stop=[stop_live],
     seed_demo=seed_demo_shops,
+    settings=RunnerSettings,
+    context=runner_context,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from kilat.platform.auth import CurrentUser, RequireRole
 from kilat.platform.errors import BadRequest
@@ -14,7 +14,7 @@ from kilat.platform.http import Session
 from kilat.platform.schemas import Envelope, Message, Page, Paging, error_responses, ok, page_of
 from kilat.services.runner import service
 from kilat.services.runner.domain import PetNeeds, PetType, ShopCategory
-from kilat.services.runner.live import LiveRunners, live_of
+from kilat.services.runner.context import Ctx, RunnerContext
 from kilat.services.runner.schemas import (
     CrateCreate,
     CrateSpecOut,
@@ -34,11 +34,6 @@ from kilat.services.runner.schemas import (
 )
 
 
-async def _live(request: Request) -> LiveRunners:
-    return live_of(request.app.state.runtime)
-
-
-Live = Annotated[LiveRunners, Depends(_live)]
 RunnerUser = RequireRole("runner")
 ShopUser = RequireRole("shop", "admin")
 
@@ -69,8 +64,9 @@ ACKS = {verdict: Envelope[LocationAck](data=_ack(verdict)).model_dump_json().enc
               responses=error_responses(400, 401, 403, 404))
 async def update_location(body: LocationUpdate, user: RunnerUser, request: Request) -> Response:
     """A GPS ping. Poor or impossible-to-reach fixes are acknowledged with ``accepted: false``."""
-    # the request itself rather than the Live dependency: one dependency less to solve per ping
-    verdict = await live_of(request.app.state.runtime).ingest(user.user_id, body)
+    # the request itself rather than the Ctx dependency: one dependency less to solve per ping
+    context: RunnerContext = request.app.state.runtime.context
+    verdict = await context.live.ingest(user.user_id, body)
     return Response(ACKS[verdict], media_type="application/json")
 
 
@@ -91,22 +87,22 @@ async def get_me(session: Session, user: RunnerUser) -> dict:
 
 @runners.put("/me", response_model=Envelope[RunnerOut],
              responses=error_responses(400, 401, 403, 404, 409))
-async def update_me(body: RunnerUpdate, session: Session, user: RunnerUser, live: Live) -> dict:
-    runner = await service.update_runner(session, live, user.user_id, body)
+async def update_me(body: RunnerUpdate, session: Session, user: RunnerUser, context: Ctx) -> dict:
+    runner = await service.update_runner(session, context.live, user.user_id, body)
     return ok(RunnerOut.model_validate(runner))
 
 
 @runners.post("/me/online", response_model=Envelope[Message],
               responses=error_responses(400, 401, 403, 404, 409))
-async def go_online(body: Position, session: Session, user: RunnerUser, live: Live) -> dict:
-    await service.go_online(session, live, user.user_id, body)
+async def go_online(body: Position, session: Session, user: RunnerUser, context: Ctx) -> dict:
+    await service.go_online(session, context.live, user.user_id, body)
     return ok(Message(message="runner is now online"))
 
 
 @runners.post("/me/offline", response_model=Envelope[Message],
               responses=error_responses(401, 403, 404, 409))
-async def go_offline(session: Session, user: RunnerUser, live: Live) -> dict:
-    await service.go_offline(session, live, user.user_id)
+async def go_offline(session: Session, user: RunnerUser, context: Ctx) -> dict:
+    await service.go_offline(session, context.live, user.user_id)
     return ok(Message(message="runner is now offline"))
 
 
@@ -122,8 +118,8 @@ async def list_crates(session: Session, user: RunnerUser) -> dict:
 
 @runners.post("/me/crates", status_code=201, response_model=Envelope[CrateSpecOut],
               responses=error_responses(400, 401, 403, 404, 409))
-async def add_crate(body: CrateCreate, session: Session, user: RunnerUser, live: Live) -> dict:
-    crate = await service.add_crate(session, live, user.user_id, body)
+async def add_crate(body: CrateCreate, session: Session, user: RunnerUser, context: Ctx) -> dict:
+    crate = await service.add_crate(session, context.live, user.user_id, body)
     return ok(CrateSpecOut.model_validate(crate))
 
 
@@ -136,16 +132,16 @@ async def get_crate(crate_id: uuid.UUID, session: Session, user: RunnerUser) -> 
 @runners.put("/me/crates/{crate_id}", response_model=Envelope[CrateSpecOut],
              responses=error_responses(400, 401, 403, 404, 409))
 async def update_crate(crate_id: uuid.UUID, body: CrateUpdate, session: Session,
-                       user: RunnerUser, live: Live) -> dict:
-    crate = await service.update_crate(session, live, user.user_id, crate_id, body)
+                       user: RunnerUser, context: Ctx) -> dict:
+    crate = await service.update_crate(session, context.live, user.user_id, crate_id, body)
     return ok(CrateSpecOut.model_validate(crate))
 
 
 @runners.delete("/me/crates/{crate_id}", response_model=Envelope[Message],
                 responses=error_responses(400, 401, 403, 404, 409))
 async def delete_crate(crate_id: uuid.UUID, session: Session, user: RunnerUser,
-                       live: Live) -> dict:
-    await service.delete_crate(session, live, user.user_id, crate_id)
+                       context: Ctx) -> dict:
+    await service.delete_crate(session, context.live, user.user_id, crate_id)
     return ok(Message(message="crate deleted"))
 
 
@@ -155,7 +151,7 @@ async def delete_crate(crate_id: uuid.UUID, session: Session, user: RunnerUser,
 @runners.get("/nearby", response_model=Envelope[list[NearbyRunner]],
              responses=error_responses(400, 401))
 async def nearby_runners(
-    user: CurrentUser, live: Live, latitude: LatitudeQ, longitude: LongitudeQ,
+    user: CurrentUser, context: Ctx, latitude: LatitudeQ, longitude: LongitudeQ,
     radius_km: Annotated[float, Query(gt=0, allow_inf_nan=False)] = 5.0,
     limit: LimitQ = 20,
     pet_type: PetType | None = None,
@@ -164,10 +160,10 @@ async def nearby_runners(
     air_conditioned: bool | None = None,
 ) -> dict:
     """Available runners nearest first; pet filters keep only runners with a fitting crate."""
-    _check_radius(radius_km, live.settings.nearby_max_radius_km)
+    _check_radius(radius_km, context.settings.nearby_max_radius_km)
     needs = PetNeeds(pet_type, weight_kg, needs_temp_control, air_conditioned)
     query = service.NearbyQuery(latitude, longitude, radius_km, limit, needs)
-    return ok(await service.nearby_runners(live, query))
+    return ok(await service.nearby_runners(context.live, query))
 
 
 def _check_radius(radius_km: float, maximum: float) -> None:

@@ -18,14 +18,16 @@ from kilat.contracts.review import ReviewCreated, ReviewFact, ReviewHidden
 from kilat.platform.events import Event
 from kilat.services.runner import service
 from kilat.services.runner.domain import AssignmentStatus
-from kilat.services.runner.live import live_of
+from kilat.platform.runtime import ServiceRuntime
+from kilat.services.runner.context import RunnerContext
 
 ENGAGED_STATUSES = frozenset({"accepted", "in_progress", "delivered"})
 PROFILE_FIELDS = ("email", "full_name", "phone", "role")
 
 
-def handlers(runtime) -> dict:
-    live = live_of(runtime)
+def handlers(runtime: ServiceRuntime) -> dict:
+    context: RunnerContext = runtime.context
+    live = context.live
 
     async def assignment(session: AsyncSession, event: Event, fact: AssignmentStatus,
                          runner_id: uuid.UUID | None, *, by_runner: bool = False) -> None:

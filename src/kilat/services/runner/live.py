@@ -52,7 +52,6 @@ log = structlog.get_logger(__name__)
 
 LOCATION_SUBJECT = "runner.location_update"
 REPORTED_SUBJECT = "runner.location_reported"  # raw fixes from the tracking socket
-STATE_KEY = "runner.live"
 MUST_BE_ONLINE = "runner must be online to update location"
 IMPOSSIBLE_POSITION = "impossible coordinates"
 
@@ -404,19 +403,8 @@ class LiveRunners:
                 log.warning("live runner task failed", task=name, error=str(exc))
 
 
-def live_of(runtime) -> LiveRunners:
-    """The service's LiveRunners, built on first use (handlers may need it before start hooks)."""
-    live = runtime.state.get(STATE_KEY)
-    if live is None:
-        settings = runtime.infra.extras.get("runner_settings") or RunnerSettings()
-        index = build_index(settings, runtime.settings.profile, runtime.infra.redis)
-        live = LiveRunners(settings, index, runtime.database, runtime.bus)
-        runtime.state[STATE_KEY] = live
-    return live
-
-
 async def start_live(runtime) -> None:
-    live = live_of(runtime)
+    live: LiveRunners = runtime.context.live
     runtime.readiness_probes["live_index"] = live.index.ping
     await runtime.bus.subscribe_fast(REPORTED_SUBJECT, live.on_reported)
     try:
@@ -429,9 +417,7 @@ async def start_live(runtime) -> None:
 
 
 async def stop_live(runtime) -> None:
-    live = runtime.state.get(STATE_KEY)
-    if live is None:
-        return
+    live: LiveRunners = runtime.context.live
     try:
         await live.flush_positions()
     except Exception as exc:

@@ -34,7 +34,6 @@ from kilat.services.runner.live import (
     LiveRunners,
     check_live_position,
     check_position,
-    live_of,
 )
 from kilat.services.runner.models import (
     CrateSpec,
@@ -205,7 +204,7 @@ async def sign_off_silent(live: LiveRunners) -> int:
 
 
 async def start_offline_sweeper(runtime) -> None:
-    live = live_of(runtime)
+    live: LiveRunners = runtime.context.live
     if live.settings.offline_after_seconds:
         runtime.spawn(live.every(live.settings.offline_sweep_seconds,
                                  lambda: sign_off_silent(live), "offline-sweep"),
