@@ -156,7 +156,7 @@ async def recorded(runtime: ServiceRuntime, event_type: str) -> list[dict]:
 
 
 def live(runtime: ServiceRuntime):
-    return runtime.state["tracking"]
+    return runtime.context.live
 
 
 async def stand_in_runner(bus) -> None:

@@ -4,17 +4,18 @@ from pathlib import Path
 
 from kilat.platform.runtime import ServiceDescriptor, ServiceRuntime
 from kilat.services.tracking.api import routers
+from kilat.services.tracking.context import tracking_context
 from kilat.services.tracking.handlers import handlers
-from kilat.services.tracking.live import live_of
 from kilat.services.tracking.models import metadata
+from kilat.services.tracking.settings import TrackingSettings
 
 
 async def _start_live(runtime: ServiceRuntime) -> None:
-    await live_of(runtime).start()
+    await runtime.context.live.start()
 
 
 async def _stop_live(runtime: ServiceRuntime) -> None:
-    await live_of(runtime).stop()
+    await runtime.context.live.stop()
 
 
 descriptor = ServiceDescriptor(
@@ -28,4 +29,6 @@ descriptor = ServiceDescriptor(
     extensions=("postgis",),
     on_start=[_start_live],
     on_stop=[_stop_live],
+    settings=TrackingSettings,
+    context=tracking_context,
 )

@@ -5,17 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, WebSocket
+from fastapi import APIRouter, Body, Query, WebSocket
 from fastapi.responses import JSONResponse
 from starlette.routing import WebSocketRoute
 
 from kilat.platform.auth import CurrentUser
-from kilat.platform.http import Session, runtime_of
+from kilat.platform.http import Session
 from kilat.platform.schemas import Envelope, Page, Paging, error_responses, ok, page_of
 from kilat.services.tracking import service
 from kilat.services.tracking.frames import chat_frame
 from kilat.platform.db import after_commit
-from kilat.services.tracking.live import LiveTracking, live_of
+from kilat.services.tracking.context import Ctx
 from kilat.services.tracking.schemas import (
     ChatMessage,
     ChatMessageCreate,
@@ -42,11 +42,6 @@ def geojson_errors(*codes: int) -> dict[int | str, dict]:
             for code in codes}
 
 
-def _live(request: Request) -> LiveTracking:
-    return live_of(runtime_of(request))
-
-
-Live = Annotated[LiveTracking, Depends(_live)]
 WaypointLimit = Annotated[int | None, Query(ge=1, le=5000, description="how many of the last "
                                             "waypoints to return (service default 500)")]
 MEMBER_ERRORS = error_responses(400, 401, 403, 404)
@@ -62,44 +57,44 @@ def _shared_trip(share) -> SharedTrip:
 
 @tracking.get("/shared/{token}", response_model=Envelope[SharedTracking],
               responses=error_responses(400, 404))
-async def shared_tracking(token: str, session: Session, live: Live,
+async def shared_tracking(token: str, session: Session, context: Ctx,
                           waypoints: WaypointLimit = None) -> dict:
     """Public, read-only: the trip behind a share link while the link is valid."""
     share, trip = await service.open_share(session, token)
-    limit = waypoints or live.settings.waypoint_default_limit
+    limit = waypoints or context.settings.waypoint_default_limit
     return ok(await service.shared_view(session, share, trip, token, limit))
 
 
 @tracking.get("/shared/{token}/route", response_model=LineString, response_class=GeoJSONResponse,
               responses=geojson_errors(404))
-async def shared_route(token: str, session: Session, live: Live) -> LineString:
+async def shared_route(token: str, session: Session, context: Ctx) -> LineString:
     _share, trip = await service.open_share(session, token)
-    return await service.route(session, trip, live.settings.route_max_points)
+    return await service.route(session, trip, context.settings.route_max_points)
 
 
 @tracking.get("/{booking_id}", response_model=Envelope[Tracking], responses=MEMBER_ERRORS)
-async def get_tracking(booking_id: uuid.UUID, session: Session, user: CurrentUser, live: Live,
+async def get_tracking(booking_id: uuid.UUID, session: Session, user: CurrentUser, context: Ctx,
                        waypoints: WaypointLimit = None) -> dict:
     trip, _party = await service.trip_for(session, booking_id, user)
-    limit = waypoints or live.settings.waypoint_default_limit
+    limit = waypoints or context.settings.waypoint_default_limit
     return ok(await service.tracking_view(session, trip, limit))
 
 
 @tracking.get("/{booking_id}/route", response_model=LineString, response_class=GeoJSONResponse,
               responses=geojson_errors(400, 401, 403, 404))
 async def get_route(booking_id: uuid.UUID, session: Session, user: CurrentUser,
-                    live: Live) -> LineString:
+                    context: Ctx) -> LineString:
     """The trip's path as a GeoJSON LineString ([longitude, latitude] pairs), not enveloped."""
     trip, _party = await service.trip_for(session, booking_id, user)
-    return await service.route(session, trip, live.settings.route_max_points)
+    return await service.route(session, trip, context.settings.route_max_points)
 
 
 @tracking.post("/{booking_id}/share", status_code=201, response_model=Envelope[SharedTripCreated],
                responses=error_responses(400, 401, 403, 404, 409))
-async def create_share(booking_id: uuid.UUID, session: Session, user: CurrentUser, live: Live,
+async def create_share(booking_id: uuid.UUID, session: Session, user: CurrentUser, context: Ctx,
                        body: Annotated[ShareCreate | None, Body()] = None) -> dict:
     share, token = await service.create_share(session, booking_id, user, body or ShareCreate(),
-                                              live.settings)
+                                              context.settings)
     created = SharedTripCreated(**_shared_trip(share).model_dump(), share_token=token,
                                 **service.share_links(booking_id, token))
     return ok(created)
@@ -115,20 +110,20 @@ async def list_shares(booking_id: uuid.UUID, session: Session, user: CurrentUser
 @tracking.delete("/{booking_id}/shares/{share_id}", response_model=Envelope[SharedTrip],
                  responses=MEMBER_ERRORS)
 async def revoke_share(booking_id: uuid.UUID, share_id: uuid.UUID, session: Session,
-                       user: CurrentUser, live: Live) -> dict:
+                       user: CurrentUser, context: Ctx) -> dict:
     """The link stops working at once, and sockets opened with it are closed."""
     share = await service.revoke_share(session, booking_id, share_id, user)
-    after_commit(session, lambda: live.share_revoked(booking_id, share_id))
+    after_commit(session, lambda: context.live.share_revoked(booking_id, share_id))
     return ok(_shared_trip(share))
 
 
 @chat.post("/{booking_id}/messages", status_code=201, response_model=Envelope[ChatMessage],
            responses=MEMBER_ERRORS)
 async def send_message(booking_id: uuid.UUID, body: ChatMessageCreate, session: Session,
-                       user: CurrentUser, live: Live) -> dict:
+                       user: CurrentUser, context: Ctx) -> dict:
     message = await service.send_message(session, booking_id, user, body)
     frame = chat_frame(message)
-    after_commit(session, lambda: live.chat_posted(frame))
+    after_commit(session, lambda: context.live.chat_posted(frame))
     return ok(ChatMessage.model_validate(message))
 
 

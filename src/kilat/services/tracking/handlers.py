@@ -7,12 +7,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kilat.platform.events import Event
 from kilat.services.tracking import service
 from kilat.platform.db import after_commit
-from kilat.services.tracking.live import live_of
+from kilat.platform.runtime import ServiceRuntime
+from kilat.services.tracking.context import TrackingContext
 
 
-def handlers(runtime) -> dict:
+def handlers(runtime: ServiceRuntime) -> dict:
+    context: TrackingContext = runtime.context
+    live = context.live
+
     async def on_booking_fact(session: AsyncSession, event: Event) -> None:
-        live = live_of(runtime)
         facts = service.BookingFacts.of(event.payload, fallback_time=event.time)
         changes = await service.apply_booking_fact(session, event.type, facts,
                                                    live.writer.pending_for)

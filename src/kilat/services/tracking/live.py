@@ -339,11 +339,3 @@ class LiveTracking:
 
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def live_of(runtime) -> LiveTracking:
-    """The runtime's live tracking, made on first use (event handlers may run before on_start)."""
-    live = runtime.state.get("tracking")
-    if live is None:
-        live = runtime.state["tracking"] = LiveTracking(runtime, TrackingSettings())
-    return live

@@ -20,7 +20,7 @@ from kilat.platform.readthrough import from_owner, read_through
 from kilat.services.tracking import frames, service
 from kilat.services.tracking.domain import Fix, FrameBudget, Party, may_send_location
 from kilat.services.tracking.hub import Connection, Viewer, close_quietly
-from kilat.services.tracking.live import CLOSE_REVOKED, LiveTracking, live_of
+from kilat.services.tracking.live import CLOSE_REVOKED, LiveTracking
 from kilat.services.tracking.schemas import LocationIn
 
 CLOSE_NORMAL = 1000
@@ -39,7 +39,7 @@ class Admission:
 
 
 async def tracking_socket(websocket: WebSocket, booking_id: str) -> None:
-    live = live_of(websocket.app.state.runtime)
+    live: LiveTracking = websocket.app.state.runtime.context.live
     try:
         admission = await admit(live, websocket, booking_id)
     except KilatError as exc:
