@@ -62,7 +62,7 @@ async def test_several_dispatchers_on_one_database_send_each_delivery_once(infra
     url = postgres_database_url("kilat_notification")
     async with webhook_server() as hook, \
             notification_service(infra, database_url=url, push_providers=[hook.url]) as (runtime, client):
-        context = runtime.state["notification"]
+        context = runtime.context
         context.dispatcher.stop()
         await asyncio.wait({context.worker})
         owner = await announce_user(infra, "owner")

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from kilat.platform.events import Event
 from kilat.platform.runtime import Infrastructure
-from kilat.services.notification import SETTINGS_KEY, descriptor
+from kilat.services.notification import descriptor
 from kilat.services.notification.settings import NotificationSettings
 from tests.support.harness import free_port, running_service, wait_for
 from tests.support.people import Person, person
@@ -27,7 +27,7 @@ FAST = {"retry_base_seconds": 0.05, "retry_max_seconds": 0.2, "worker_poll_secon
 @asynccontextmanager
 async def notification_service(infra: Infrastructure, *, database_url: str | None = None,
                                **settings):
-    infra.extras[SETTINGS_KEY] = NotificationSettings(**(FAST | settings))
+    infra.service_settings["notification"] = NotificationSettings(**(FAST | settings))
     async with running_service(descriptor, infra, database_url=database_url) as (runtime, client):
         yield runtime, client
 

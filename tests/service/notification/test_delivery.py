@@ -184,7 +184,7 @@ async def test_quiet_hours_defer_push_and_sms_until_the_window_ends(infra):
         assert (await client.get(f"/api/v1/notifications/{note['id']}", headers=owner.headers)
                 ).json()["data"]["status"] == "pending"
 
-        context = runtime.state["notification"]
+        context = runtime.context
         context.clock = lambda: window_end + timedelta(seconds=1)
         context.dispatcher.wake()
         for channel in ("push", "sms"):

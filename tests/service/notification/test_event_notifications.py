@@ -197,7 +197,7 @@ async def test_welcome_and_password_reset_reach_the_user_and_the_reset_code_goes
         [delivery] = await wait_for(emailed)
         assert delivery["channel"] == "email" and delivery["address"] == "siti@example.com"
         assert delivery["body"] == "[redacted]", "operators never see the reset code"
-        [sent] = [m for m in runtime.state["notification"].sink.sent
+        [sent] = [m for m in runtime.context.sink.sent
                   if m.data["notification_id"] == reset["id"]]
         assert sent.body.startswith("Hi Siti,") and "RST-829104" in sent.body
 

@@ -5,35 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from kilat.platform.runtime import ServiceDescriptor, ServiceRuntime
-from kilat.services.notification.dispatcher import NotificationContext
-from kilat.services.notification.settings import NotificationSettings
-
-SETTINGS_KEY = "notification_settings"
-
-
-def context_of(runtime: ServiceRuntime) -> NotificationContext:
-    """The process-wide context; settings come from ``infra.extras`` (tests) or the environment."""
-    context = runtime.state.get("notification")
-    if context is None:
-        settings = runtime.infra.extras.get(SETTINGS_KEY) or NotificationSettings()
-        context = NotificationContext(runtime.database, settings)
-        runtime.state["notification"] = context
-    return context
 
 
 async def _start_worker(runtime: ServiceRuntime) -> None:
-    context = context_of(runtime)
+    context = runtime.context
     context.worker = runtime.spawn(context.dispatcher.run(), "notification-dispatcher")
 
 
 async def _stop_worker(runtime: ServiceRuntime) -> None:
-    await context_of(runtime).close()
+    await runtime.context.close()
 
 
 def _descriptor() -> ServiceDescriptor:
     from kilat.services.notification.api import admin_router, router
+    from kilat.services.notification.context import notification_context
     from kilat.services.notification.handlers import handlers
     from kilat.services.notification.models import metadata
+    from kilat.services.notification.settings import NotificationSettings
 
     return ServiceDescriptor(
         name="notification",
@@ -45,6 +33,8 @@ def _descriptor() -> ServiceDescriptor:
         handlers=handlers,
         on_start=[_start_worker],
         on_stop=[_stop_worker],
+        settings=NotificationSettings,
+        context=notification_context,
     )
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
 from kilat.platform.auth import CurrentUser, RequireRole
 from kilat.platform.http import Session
 from kilat.platform.schemas import Envelope, Message, Page, Paging, error_responses, ok, page_of
 from kilat.services.notification import schemas
 from kilat.services.notification.delivery import REDACTED, DeliveryQueue
-from kilat.services.notification.dispatcher import NotificationContext
+from kilat.services.notification.context import Ctx
 from kilat.services.notification.domain import Channel, DeliveryStatus
 from kilat.services.notification.models import Delivery, Notification
 from kilat.services.notification.service import InboxService, PreferenceService
@@ -20,11 +20,6 @@ from kilat.services.notification.service import InboxService, PreferenceService
 CURSOR_MAX_LIMIT = 50
 
 
-def _context(request: Request) -> NotificationContext:
-    return request.app.state.runtime.state["notification"]
-
-
-Context = Annotated[NotificationContext, Depends(_context)]
 Admin = RequireRole("admin")
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
@@ -73,20 +68,20 @@ async def unread_count(session: Session, user: CurrentUser) -> dict:
 
 
 @router.put("/read-all", response_model=Envelope[schemas.ReadAll], responses=error_responses(401))
-async def mark_all_read(session: Session, user: CurrentUser, context: Context) -> dict:
+async def mark_all_read(session: Session, user: CurrentUser, context: Ctx) -> dict:
     updated = await InboxService(session).mark_all_read(user.user_id, context.now())
     return ok({"updated": updated})
 
 
 @router.post("/read-all", response_model=Envelope[schemas.ReadAll], responses=error_responses(401),
              summary="Mark all read (POST form)")
-async def mark_all_read_post(session: Session, user: CurrentUser, context: Context) -> dict:
+async def mark_all_read_post(session: Session, user: CurrentUser, context: Ctx) -> dict:
     return await mark_all_read(session, user, context)
 
 
 @router.get("/preferences", response_model=Envelope[schemas.Preference],
             responses=error_responses(401))
-async def get_preferences(session: Session, user: CurrentUser, context: Context) -> dict:
+async def get_preferences(session: Session, user: CurrentUser, context: Ctx) -> dict:
     view = await PreferenceService(session, context.settings).view(user.user_id)
     return ok(schemas.Preference.model_validate(view))
 
@@ -94,14 +89,14 @@ async def get_preferences(session: Session, user: CurrentUser, context: Context)
 @router.put("/preferences", response_model=Envelope[schemas.Preference],
             responses=error_responses(400, 401, 409))
 async def update_preferences(body: schemas.PreferenceUpdate, session: Session, user: CurrentUser,
-                             context: Context) -> dict:
+                             context: Ctx) -> dict:
     view = await PreferenceService(session, context.settings).update(user.user_id, body)
     return ok(schemas.Preference.model_validate(view))
 
 
 @router.post("/fcm-token", response_model=Envelope[Message], responses=error_responses(400, 401))
 async def register_fcm_token(body: schemas.FcmToken, session: Session, user: CurrentUser,
-                             context: Context) -> dict:
+                             context: Ctx) -> dict:
     await PreferenceService(session, context.settings).register_token(user.user_id, body.token)
     return ok({"message": "FCM token registered"})
 
@@ -115,7 +110,7 @@ async def get_notification(notification_id: uuid.UUID, session: Session, user: C
 @router.put("/{notification_id}/read", response_model=Envelope[Message],
             responses=error_responses(400, 401, 403, 404))
 async def mark_read(notification_id: uuid.UUID, session: Session, user: CurrentUser,
-                    context: Context) -> dict:
+                    context: Ctx) -> dict:
     await InboxService(session).mark_read(notification_id, user, context.now())
     return ok({"message": "notification marked as read"})
 
@@ -123,7 +118,7 @@ async def mark_read(notification_id: uuid.UUID, session: Session, user: CurrentU
 @router.post("/{notification_id}/read", response_model=Envelope[Message],
              responses=error_responses(400, 401, 403, 404), summary="Mark read (POST form)")
 async def mark_read_post(notification_id: uuid.UUID, session: Session, user: CurrentUser,
-                         context: Context) -> dict:
+                         context: Ctx) -> dict:
     return await mark_read(notification_id, session, user, context)
 
 
@@ -137,7 +132,7 @@ async def admin_list_notifications(session: Session, _admin: Admin, paging: Pagi
 @admin_router.get("/deliveries", response_model=Page[schemas.Delivery],
                   responses=error_responses(400, 401, 403),
                   summary="Channel deliveries (what each provider, including log://, was given)")
-async def list_deliveries(session: Session, _admin: Admin, paging: Paging, context: Context,
+async def list_deliveries(session: Session, _admin: Admin, paging: Paging, context: Ctx,
                           status: DeliveryStatus | None = None, channel: Channel | None = None,
                           user_id: uuid.UUID | None = None) -> dict:
     rows, total = await DeliveryQueue(session, context.settings).page(
@@ -149,7 +144,7 @@ async def list_deliveries(session: Session, _admin: Admin, paging: Paging, conte
                   responses=error_responses(401, 403),
                   summary="Deliveries that failed after every retry")
 async def list_dead_letters(session: Session, _admin: Admin, paging: Paging,
-                            context: Context) -> dict:
+                            context: Ctx) -> dict:
     rows, total = await DeliveryQueue(session, context.settings).page(
         paging.offset, paging.limit, status=DeliveryStatus.FAILED.value)
     return page_of([_delivery(d) for d in rows], total, paging)
@@ -158,7 +153,7 @@ async def list_dead_letters(session: Session, _admin: Admin, paging: Paging,
 @admin_router.post("/dead-letters/{delivery_id}/replay", response_model=Envelope[schemas.Delivery],
                    responses=error_responses(400, 401, 403, 404, 409))
 async def replay_dead_letter(delivery_id: uuid.UUID, session: Session, _admin: Admin,
-                             context: Context) -> dict:
+                             context: Ctx) -> dict:
     queue = DeliveryQueue(session, context.settings, context.dispatcher.wake)
     delivery = await queue.replay(delivery_id, context.now())
     return ok(_delivery(delivery))

@@ -7,20 +7,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import httpx
 import structlog
 from prometheus_client import Counter
 
 from kilat.platform.db import Database
-from kilat.platform.models import utcnow
 from kilat.services.notification.domain import DEFERRABLE, Channel
 from kilat.services.notification.models import Delivery, Notification
 from kilat.services.notification.providers import (
     DeliveryError,
-    LogSink,
     OutboundMessage,
     ProviderChain,
-    build_chains,
 )
 from kilat.services.notification.delivery import DeliveryQueue
 from kilat.services.notification.settings import NotificationSettings
@@ -114,25 +110,3 @@ class Dispatcher:
         return OutboundMessage(Channel(delivery.channel), delivery.address, delivery.subject,
                                delivery.body, data)
 
-
-class NotificationContext:
-    """What the service's handlers, routes and worker share in one process."""
-
-    def __init__(self, database: Database, settings: NotificationSettings) -> None:
-        self.settings = settings
-        self.clock: Callable[[], datetime] = utcnow
-        self.sink = LogSink()
-        self.http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
-        self.dispatcher = Dispatcher(database, settings,
-                                     build_chains(settings, self.http, self.sink), self.now)
-        self.worker: asyncio.Task | None = None
-
-    def now(self) -> datetime:
-        return self.clock()
-
-    async def close(self) -> None:
-        """Let the worker finish its current transaction rather than cancel it midway."""
-        self.dispatcher.stop()
-        if self.worker is not None:
-            await asyncio.wait({self.worker}, timeout=STOP_GRACE_SECONDS)
-        await self.http.aclose()

@@ -8,14 +8,14 @@ from kilat.contracts.identity import ProfileUpdated, UserBanned, UserRegistered
 from kilat.contracts.review import ReviewCreated
 from kilat.contracts.tracking import ChatMessageSent
 from kilat.platform.events import Event
+from kilat.platform.runtime import ServiceRuntime
+from kilat.services.notification.context import NotificationContext
 from kilat.services.notification.rules import RULES, notices_for
 from kilat.services.notification.service import NotificationService
 
 
-def handlers(runtime) -> dict:
-    from kilat.services.notification import context_of
-
-    context = context_of(runtime)
+def handlers(runtime: ServiceRuntime) -> dict:
+    context: NotificationContext = runtime.context
 
     def service(session: AsyncSession) -> NotificationService:
         return NotificationService(session, context.settings, context.dispatcher.wake)
