@@ -162,6 +162,7 @@ class MemoryLocationIndex:
         self._lon_cells = math.ceil(360 / cell_degrees)
         self._entries: dict[str, _Entry] = {}
         self._cells: dict[tuple[int, int], set[str]] = {}
+        self.last_search_cells = 0  # cells the latest nearby search read (bounded for any query)
         self._row_cols: dict[int, set[int]] = {}  # occupied columns of each row
         self._seen: OrderedDict[str, float] = OrderedDict()  # oldest first
         self._seen_unordered = False
@@ -234,7 +235,9 @@ class MemoryLocationIndex:
         if count <= 0:
             return []
         search = _RingSearch(self, latitude, longitude, radius_km, count, now - self.stale_after)
-        return search.run()
+        found = search.run()
+        self.last_search_cells = search.cells_read
+        return found
 
     async def purge_stale(self, now: float) -> int:
         cutoff = now - self.stale_after
@@ -340,6 +343,7 @@ class _RingSearch:
         self.best: list[tuple[float, _Desc]] = []  # top = farthest kept (negated haversine term)
         self.center = index.cell_of(latitude, longitude)
         self.row_lo, self.row_hi, self.col_half = self._bounding_box()
+        self.cells_read = 0  # the work a search did: what bounds its time, whatever the query
 
     def _bounding_box(self) -> tuple[int, int, int]:
         """Rows and column half-width (in cells, around the centre) holding the whole circle."""
@@ -441,6 +445,7 @@ class _RingSearch:
                     self._visit((r, c))
 
     def _visit(self, cell: tuple[int, int]) -> None:
+        self.cells_read += 1
         members = self.index._cells.get(cell)
         if not members:
             return
