@@ -3,15 +3,21 @@ fault tests). Each step asserts what a client would see; waits are bounded polls
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from sqlalchemy import MetaData, select
+from sqlalchemy.ext.asyncio import create_async_engine
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from kilat.platform.events.tables import event_tables
+from kilat.services import SERVICES
 from tests.e2e.platform import Platform, wait_until
 
 PASSWORD = "correct-horse-battery"
@@ -176,6 +182,36 @@ def wait_notified(user: User, booking_id: str, kinds: set[str],
         lambda: (found := notifications(user, booking_id)) and
         kinds <= {n["type"] for n in found} and found,
         timeout=timeout, message=f"{user.role} notified of {sorted(kinds)}")
+
+
+# --- the events a journey leaves behind ---------------------------------------------------------
+
+OUTBOX = event_tables(MetaData()).outbox
+
+
+def events_about(platform: Platform, booking_id: str) -> Counter[str]:
+    """Every event the services recorded about the booking (their outbox rows), by type."""
+    return Counter(asyncio.run(_recorded_about(platform, booking_id)))
+
+
+def _database_urls(platform: Platform) -> dict[str, str]:
+    if platform.profile == "distributed":
+        return json.loads(platform.env["KILAT_DATABASE_URLS"])
+    data = (platform.data_dir / "data").resolve()
+    return {name: f"sqlite+aiosqlite:///{data / f'{name}.db'}" for name in SERVICES}
+
+
+async def _recorded_about(platform: Platform, booking_id: str) -> list[str]:
+    types: list[str] = []
+    for url in _database_urls(platform).values():
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                rows = (await connection.execute(select(OUTBOX.c.type, OUTBOX.c.payload))).all()
+        finally:
+            await engine.dispose()
+        types += [row.type for row in rows if row.payload["data"].get("booking_id") == booking_id]
+    return types
 
 
 # --- live tracking over the WebSocket ------------------------------------------------------------

@@ -52,6 +52,28 @@ def test_owner_books_pays_with_promo_follows_the_trip_live_and_reviews_the_runne
     assert rated["rating"] == 5.0
     summary = j.body(owner.get(f"/api/v1/reviews/runner/{runner.id}/summary"))
     assert (summary["average"], summary["count"]) == (5.0, 1)
+    _assert_one_event_per_step(platform, booking_id)
+
+
+# one event per step of the journey: deliver asks payment for the release once, the release
+# completes the booking, and completion asks for nothing more (issue 14, item 4: 10 before and after)
+JOURNEY_EVENTS = {
+    "booking.requested": 1, "payment.escrow_held": 1, "booking.accepted": 1,
+    "tracking.started": 1, "booking.pet_picked_up": 1, "booking.delivery_confirmed": 1,
+    "tracking.completed": 1, "payment.escrow_released": 1, "booking.completed": 1,
+    "review.created": 1,
+}
+
+
+# position telemetry, at most one per trip and interval: how many depends on the clock, not the steps
+TELEMETRY = {"tracking.updated"}
+
+
+def _assert_one_event_per_step(platform: Platform, booking_id: str) -> None:
+    recorded = wait_until(
+        lambda: (found := j.events_about(platform, booking_id)).keys() >= JOURNEY_EVENTS.keys()
+        and found, message="every event of the journey recorded")
+    assert {kind: n for kind, n in recorded.items() if kind not in TELEMETRY} == JOURNEY_EVENTS
 
 
 def _review(owner: j.User, booking_id: str) -> dict | None:

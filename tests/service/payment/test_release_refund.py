@@ -1,4 +1,5 @@
-"""Release on delivery or completion, refund on cancellation or by an admin; idempotent handlers."""
+"""Release on delivery (the one event that asks), refund on cancellation or by an admin;
+idempotent handlers."""
 
 import uuid
 
@@ -28,10 +29,13 @@ async def test_delivery_releases_escrow_to_the_runner_with_the_fee_split(world):
     assert balance.json()["data"]["available_cents"] == 127500
 
 
-async def test_completion_releases_when_delivery_was_missed(world):
+async def test_completion_asks_for_no_second_release(world):
     _, _, booking, payment = await held_payment(world)
     await world.complete(booking)
-    await world.payment_in(payment["id"], "released")
+    await world.seen(booking, "completed")
+    async with world.runtime.database.session(write=False) as session:
+        held = await session.get(Payment, uuid.UUID(payment["id"]))
+    assert (held.escrow_status, held.pending_action) == ("held", None)
 
 
 async def test_the_same_fact_twice_releases_once(world):

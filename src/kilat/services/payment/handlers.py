@@ -1,4 +1,9 @@
-"""Event consumers: the bookings read model, escrow release and refund, referral credits."""
+"""Event consumers: the bookings read model, escrow release and refund, referral credits.
+
+The handshake with booking is straight: ``booking.delivery_confirmed`` is the one event that asks
+for the release; the worker records ``payment.escrow_released``, on which booking completes a
+delivered booking. ``booking.completed`` (that one, or the owner's confirm) asks for nothing more.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ def handlers(runtime: ServiceRuntime) -> dict:
         settlement = Settlement(ctx())
         if event.type in (BookingAccepted.TYPE, BookingDeclined.TYPE):
             await settlement.follow_runner(session, view)
-        if event.type in (DeliveryConfirmed.TYPE, BookingCompleted.TYPE):
+        if event.type == DeliveryConfirmed.TYPE:
             await settlement.request(session, view.booking_id, EscrowAction.RELEASE,
                                  runner_id=fact.runner_id)
         if event.type == BookingCompleted.TYPE:

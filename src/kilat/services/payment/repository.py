@@ -54,8 +54,10 @@ class PaymentRepository(Repository):
 
     # --- payments ---------------------------------------------------------------------------
 
-    async def payment_for_booking(self, booking_id: uuid.UUID) -> Payment | None:
-        return await self.session.scalar(select(Payment).where(Payment.booking_id == booking_id))
+    async def payment_for_booking(self, booking_id: uuid.UUID, *, for_update: bool = False
+                                  ) -> Payment | None:
+        query = select(Payment).where(Payment.booking_id == booking_id)
+        return await self.session.scalar(query.with_for_update() if for_update else query)
 
     def payments_query(self, filters: dict[str, Any]) -> Select:
         query = select(Payment).order_by(Payment.created_at.desc(), Payment.id)

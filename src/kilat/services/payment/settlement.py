@@ -40,8 +40,12 @@ class Settlement:
 
     async def request(self, session: AsyncSession, booking_id: uuid.UUID, action: EscrowAction,
                       *, runner_id: uuid.UUID | None = None, reason: str | None = None) -> bool:
-        """Ask for a release or refund of the booking's held payment; the worker carries it out."""
-        payment = await PaymentRepository(session).payment_for_booking(booking_id)
+        """Ask for a release or refund of the booking's held payment; the worker carries it out.
+
+        The row lock orders this against a hold being recorded: the hold either commits first
+        (and is seen here as held) or sees the booking's new status and aborts.
+        """
+        payment = await PaymentRepository(session).payment_for_booking(booking_id, for_update=True)
         if payment is None or payment.escrow_status != EscrowStatus.HELD:
             return False
         if payment.pending_action is not None:
