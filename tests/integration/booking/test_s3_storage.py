@@ -66,7 +66,7 @@ async def test_booking_service_stores_uploads_in_s3_when_configured(infra, s3_en
     await direct.ensure_bucket()
     people = People(infra)
     async with running_service(descriptor, infra) as (runtime, client):
-        assert isinstance(runtime.state["storage"], S3Storage)
+        assert isinstance(runtime.context.storage, S3Storage)
         booking = await create_booking(client, people.owner)
         response = await client.post(
             f"/api/v1/bookings/{booking['id']}/photos/upload", headers=people.owner.headers,

@@ -79,7 +79,7 @@ async def test_upload_type_is_judged_by_bytes_not_by_the_claimed_content_type(cl
 
 
 async def test_upload_over_the_size_limit_is_413(client, people, runtime):
-    runtime.state["settings"] = BookingSettings(photo_max_bytes=1024)
+    runtime.context.settings = BookingSettings(photo_max_bytes=1024)
     booking = await booking_at(client, people, "accepted")
     too_big = await _upload(client, booking["id"], people.runner, JPEG + bytes(1024))
     declared = await client.post(

@@ -12,7 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from kilat.platform.auth import CurrentUser, RequireRole
 from kilat.platform.errors import BadRequest, NotFound, PayloadTooLarge
-from kilat.platform.http import Session, runtime_of
+from kilat.platform.http import Session
 from kilat.platform.schemas import (
     Envelope,
     Message,
@@ -25,6 +25,7 @@ from kilat.platform.schemas import (
 )
 from kilat.platform.storage import BlobNotFound, BlobStorage, InvalidBlobKey
 from kilat.services.booking import pets, service
+from kilat.services.booking.context import BookingContext, Ctx
 from kilat.services.booking.domain import PhotoType, parse_status_filter
 from kilat.services.booking.repository import BookingFilter, Near
 from kilat.services.booking.schemas import (
@@ -48,12 +49,12 @@ MULTIPART_OVERHEAD_BYTES = 64 * 1024
 CAPTION = TypeAdapter(optional_text(500))
 
 
-def _settings(request: Request) -> BookingSettings:
-    return runtime_of(request).state["settings"]
+async def _settings(context: Ctx) -> BookingSettings:
+    return context.settings
 
 
-def _storage(request: Request) -> BlobStorage:
-    return runtime_of(request).state["storage"]
+async def _storage(context: Ctx) -> BlobStorage:
+    return context.storage
 
 
 Config = Annotated[BookingSettings, Depends(_settings)]
@@ -237,7 +238,8 @@ class LimitedUploadRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def limited(request: Request) -> Response:
-            limit = _settings(request).photo_max_bytes
+            context: BookingContext = request.app.state.runtime.context
+            limit = context.settings.photo_max_bytes
             length = request.headers.get("content-length", "")
             if length.isdigit() and int(length) > limit + MULTIPART_OVERHEAD_BYTES:
                 raise PayloadTooLarge("photo is too large", f"the limit is {limit} bytes")
