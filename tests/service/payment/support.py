@@ -18,7 +18,7 @@ from kilat.platform.events import Event
 from kilat.platform.models import utcnow
 from kilat.platform.runtime import Infrastructure, ServiceRuntime
 from kilat.services.payment import descriptor
-from kilat.services.payment.context import SETTINGS_EXTRA, PaymentContext
+from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.settings import PaymentSettings
 from tests.support.harness import auth_headers, running_service, wait_for
 
@@ -70,7 +70,7 @@ class World:
 
     @property
     def ctx(self) -> PaymentContext:
-        return self.runtime.state["payment"]
+        return self.runtime.context
 
     def person(self, role: str) -> Person:
         user_id = uuid.uuid4()
@@ -198,7 +198,7 @@ def _event_data(booking: dict, **override) -> dict:
 async def payment_world(infra: Infrastructure, *, database_url: str | None = None,
                         consume: bool = True, **settings) -> AsyncIterator[World]:
     """The payment service with a fake booking service; the books must balance afterwards."""
-    infra.extras[SETTINGS_EXTRA] = fast_settings(**settings)
+    infra.service_settings["payment"] = fast_settings(**settings)
     bookings: dict[str, dict] = {}
     infra.service_apps["booking"] = fake_booking_service(infra, bookings)
     async with running_service(descriptor, infra, database_url=database_url,

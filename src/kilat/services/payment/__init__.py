@@ -5,20 +5,20 @@ from pathlib import Path
 from kilat.platform.runtime import ServiceDescriptor, ServiceRuntime
 from kilat.platform.settings import SERVICE_PORTS
 from kilat.services.payment.api import routers
-from kilat.services.payment.context import payment_context
+from kilat.services.payment.context import build_context
 from kilat.services.payment.handlers import handlers
 from kilat.services.payment.jobs import start_jobs
 from kilat.services.payment.models import metadata
 from kilat.services.payment.promos import seed_demo
+from kilat.services.payment.settings import PaymentSettings
 
 
 async def _start(runtime: ServiceRuntime) -> None:
-    payment_context(runtime)
     start_jobs(runtime)
 
 
 async def _stop(runtime: ServiceRuntime) -> None:
-    await payment_context(runtime).close()
+    await runtime.context.close()
 
 
 descriptor = ServiceDescriptor(
@@ -32,4 +32,6 @@ descriptor = ServiceDescriptor(
     on_start=[_start],
     on_stop=[_stop],
     seed_demo=seed_demo,
+    settings=PaymentSettings,
+    context=build_context,
 )

@@ -15,7 +15,7 @@ from kilat.platform.models import utcnow
 from kilat.platform.schemas import Envelope, Message, Page, Paging, error_responses, ok, page_of
 from kilat.services.payment import ledger, promos, referrals, schemas, subscriptions
 from kilat.services.payment.bookings import ensure_booking
-from kilat.services.payment.context import Context
+from kilat.services.payment.context import Ctx
 from kilat.services.payment.domain import PLANS, EscrowStatus, cash_out_eta_minutes
 from kilat.services.payment.models import Payment
 from kilat.services.payment.payouts import (
@@ -53,7 +53,7 @@ def _payment(payment: Payment) -> schemas.Payment:
 @payments.post("/initiate", status_code=201, response_model=Envelope[schemas.Payment],
                responses=error_responses(400, 401, 402, 403, 404, 409, 422, 503))
 @idempotent
-async def initiate_payment(body: schemas.PaymentInitiate, request: Request, ctx: Context,
+async def initiate_payment(body: schemas.PaymentInitiate, request: Request, ctx: Ctx,
                            user: Owner) -> dict:
     """Hold the booking's price, less promo, subscription and credit, in escrow."""
     await ensure_booking(ctx, body.booking_id, request.headers.get("authorization"))
@@ -71,7 +71,7 @@ async def list_my_payments(session: Session, paging: Paging, user: CurrentUser) 
 
 @payments.get("/credits/me", response_model=Envelope[schemas.CreditBalance],
               responses=error_responses(401))
-async def my_credit(session: Session, ctx: Context, user: CurrentUser) -> dict:
+async def my_credit(session: Session, ctx: Ctx, user: CurrentUser) -> dict:
     balance = await referrals.credit_balance(session, user.user_id)
     return ok(schemas.CreditBalance(user_id=user.user_id, balance_cents=balance,
                                     currency=ctx.settings.currency))
@@ -94,7 +94,7 @@ async def get_payment(payment_id: uuid.UUID, session: Session, user: CurrentUser
 @payments.post("/{payment_id}/refund", response_model=Envelope[schemas.Payment],
                responses=error_responses(400, 401, 403, 404, 409, 422))
 @idempotent
-async def refund_payment(payment_id: uuid.UUID, body: schemas.RefundRequest, ctx: Context,
+async def refund_payment(payment_id: uuid.UUID, body: schemas.RefundRequest, ctx: Ctx,
                          user: Admin) -> dict:
     return ok(_payment(await Settlement(ctx).refund(payment_id, body.reason)))
 
@@ -134,7 +134,7 @@ async def plans() -> dict:
 @subscription_routes.post("", status_code=201, response_model=Envelope[schemas.Subscription],
                           responses=error_responses(400, 401, 402, 409, 503))
 @idempotent
-async def subscribe(body: schemas.SubscriptionCreate, ctx: Context, user: CurrentUser) -> dict:
+async def subscribe(body: schemas.SubscriptionCreate, ctx: Ctx, user: CurrentUser) -> dict:
     subscription = await Subscriptions(ctx).subscribe(user, body)
     return ok(schemas.Subscription.model_validate(subscription))
 
@@ -160,7 +160,7 @@ async def cancel_subscription(session: Session, user: CurrentUser) -> dict:
 @payouts.post("/cash-out", status_code=202, response_model=schemas.CashOutAcceptedEnvelope,
               responses=error_responses(400, 401, 403, 404, 409))
 @idempotent
-async def cash_out(body: schemas.CashOutCreate, session: Session, ctx: Context,
+async def cash_out(body: schemas.CashOutCreate, session: Session, ctx: Ctx,
                    user: Runner) -> schemas.CashOutAcceptedEnvelope:
     row = await request_cash_out(session, ctx, user.user_id, body)
     eta = cash_out_eta_minutes(ctx.settings.cash_out_rail_delay_seconds)
@@ -187,7 +187,7 @@ async def get_cash_out(cash_out_id: uuid.UUID, session: Session, user: CurrentUs
 
 @payouts.get("/balance", response_model=Envelope[schemas.RunnerBalance],
              responses=error_responses(401, 403))
-async def my_balance(session: Session, ctx: Context, user: Runner) -> dict:
+async def my_balance(session: Session, ctx: Ctx, user: Runner) -> dict:
     repo = PaymentRepository(session)
     return ok(schemas.RunnerBalance(
         runner_id=user.user_id, available_cents=await available_balance(repo, user.user_id),

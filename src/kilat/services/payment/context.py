@@ -9,17 +9,14 @@ from datetime import timedelta
 from typing import Annotated
 
 import httpx
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilat.platform.db import Database, after_commit
-from kilat.platform.runtime import Infrastructure, ServiceRuntime
+from kilat.platform.runtime import Infrastructure, ServiceRuntime, service_context
 from kilat.services.payment.provider import BuiltinProvider, PaymentProvider
 from kilat.services.payment.rail import PayoutRail, SimulatedRail
 from kilat.services.payment.settings import PaymentSettings
-
-SETTINGS_EXTRA = "payment_settings"
-
 
 @dataclass
 class PaymentContext:
@@ -55,7 +52,7 @@ class PaymentContext:
 
 
 def build_context(runtime: ServiceRuntime) -> PaymentContext:
-    settings = runtime.infra.extras.get(SETTINGS_EXTRA) or PaymentSettings()
+    settings = runtime.own_settings()
     database = runtime.database
     provider = BuiltinProvider(
         database, authorization_expiry=timedelta(days=settings.authorization_expiry_days))
@@ -64,14 +61,8 @@ def build_context(runtime: ServiceRuntime) -> PaymentContext:
 
 
 def payment_context(runtime: ServiceRuntime) -> PaymentContext:
-    """The service's context, built on first use (consumers may run before start hooks)."""
-    if "payment" not in runtime.state:
-        runtime.state["payment"] = build_context(runtime)
-    return runtime.state["payment"]
+    # kept for handlers.py until item 4's change to it lands; then it reads runtime.context
+    return runtime.context
 
 
-def context_of(request: Request) -> PaymentContext:
-    return payment_context(request.app.state.runtime)
-
-
-Context = Annotated[PaymentContext, Depends(context_of)]
+Ctx = Annotated[PaymentContext, Depends(service_context)]

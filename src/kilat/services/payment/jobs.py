@@ -11,7 +11,7 @@ import structlog
 from kilat.platform.idempotency import purge_expired_keys
 from kilat.platform.models import utcnow
 from kilat.platform.runtime import ServiceRuntime
-from kilat.services.payment.context import PaymentContext, payment_context
+from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.domain import CashOutStatus
 from kilat.services.payment.payouts import advance_cash_out
 from kilat.services.payment.repository import PaymentRepository
@@ -66,7 +66,7 @@ async def _forever(name: str, step, wait) -> None:
 
 
 def start_jobs(runtime: ServiceRuntime) -> None:
-    ctx = payment_context(runtime)
+    ctx: PaymentContext = runtime.context
 
     async def woken_or_polled() -> None:
         with suppress(TimeoutError):
