@@ -60,9 +60,4 @@ def build_context(runtime: ServiceRuntime) -> PaymentContext:
     return PaymentContext(database, settings, provider, rail, runtime.infra)
 
 
-def payment_context(runtime: ServiceRuntime) -> PaymentContext:
-    # kept for handlers.py until item 4's change to it lands; then it reads runtime.context
-    return runtime.context
-
-
 Ctx = Annotated[PaymentContext, Depends(service_context)]

@@ -21,15 +21,15 @@ from kilat.contracts.identity import ReferralRecorded
 from kilat.platform.events import Event
 from kilat.platform.runtime import ServiceRuntime
 from kilat.services.payment.bookings import apply_booking_fact
-from kilat.services.payment.context import payment_context
+from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.domain import EscrowAction
 from kilat.services.payment.referrals import credit_if_due, record_referral
 from kilat.services.payment.settlement import Settlement
 
 
 def handlers(runtime: ServiceRuntime) -> dict:
-    def ctx():
-        return payment_context(runtime)
+    def ctx() -> PaymentContext:
+        return runtime.context
 
     async def on_booking(session: AsyncSession, event: Event) -> None:
         fact: BookingFact = event.payload
