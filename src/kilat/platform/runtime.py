@@ -107,7 +107,6 @@ class ServiceRuntime:
                                  poll_seconds=infra.settings.outbox_poll_seconds)
         self.database.outbox_listeners.append(self.relay.wake)
         self.consumer: EventConsumer | None = None
-        self.state: dict[str, Any] = {}
         # more dependencies /readiness checks, by name: a probe raises when its dependency is down
         self.readiness_probes: dict[str, Callable[[], Awaitable[Any]]] = {}
         self._tasks: list[asyncio.Task] = []
