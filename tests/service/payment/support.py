@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +13,7 @@ import httpx
 from fastapi import FastAPI, Header
 from fastapi.responses import JSONResponse
 
+from kilat.contracts.booking import BookingFact
 from kilat.platform.errors import KilatError
 from kilat.platform.events import Event
 from kilat.platform.models import utcnow
@@ -20,6 +21,7 @@ from kilat.platform.runtime import Infrastructure, ServiceRuntime
 from kilat.services.payment import descriptor
 from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.settings import PaymentSettings
+from tests.service.payment.faults import faulty_context
 from tests.support.harness import auth_headers, running_service, wait_for
 
 FAST_SETTINGS = dict(worker_poll_seconds=0.05, cash_out_rail_delay_seconds=0.2,
@@ -149,7 +151,8 @@ class World:
 
         async with self.runtime.database.session() as session:
             for booking_id in booking_ids:
-                await apply_booking_fact(session, _event_data(self.bookings[booking_id]), utcnow())
+                fact = BookingFact.model_validate(_event_data(self.bookings[booking_id]))
+                await apply_booking_fact(session, fact, utcnow())
 
     async def seen(self, booking_id: str, status: str) -> None:
         """Wait until the payment service's read model has the booking in ``status``."""
@@ -201,7 +204,8 @@ async def payment_world(infra: Infrastructure, *, database_url: str | None = Non
     infra.service_settings["payment"] = fast_settings(**settings)
     bookings: dict[str, dict] = {}
     infra.service_apps["booking"] = fake_booking_service(infra, bookings)
-    async with running_service(descriptor, infra, database_url=database_url,
+    faulty = replace(descriptor, context=faulty_context)
+    async with running_service(faulty, infra, database_url=database_url,
                                consume=consume) as (runtime, client):
         world = World(infra, runtime, client, bookings)
 

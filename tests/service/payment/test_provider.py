@@ -5,13 +5,13 @@ from datetime import timedelta
 import pytest
 
 from kilat.platform.models import utcnow
-from kilat.services.payment.provider import (
+from kilat.services.payment.adapters.provider import (
     AuthorizationExpired,
     CardDeclined,
     IntentStateError,
     ProviderError,
 )
-from kilat.services.payment.rail import UnknownTransfer
+from kilat.services.payment.adapters.rail import UnknownTransfer
 
 
 async def authorize(provider, key="k1", amount=4423, card=None):

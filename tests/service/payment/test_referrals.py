@@ -1,12 +1,17 @@
 """Referral credits: both sides credited on the referee's first completed booking, then spent."""
 
+import uuid
+
+from kilat.contracts.identity import ReferralRecorded
 from kilat.platform.events import Event
 from tests.service.payment.support import wait_for
 
 
 async def refer(world, referrer, referee, code="REF-1a2b3c4d"):
-    await world.infra.bus.publish(Event(source="identity", type="identity.referral_recorded", data={
-        "referrer_id": str(referrer.user_id), "referee_id": str(referee.user_id), "code": code}))
+    recorded = ReferralRecorded(referral_id=uuid.uuid4(), referrer_id=referrer.user_id,
+                                referee_id=referee.user_id, code=code)
+    await world.infra.bus.publish(Event(source="identity", type=recorded.TYPE,
+                                        subject=recorded.subject, data=recorded.data()))
 
 
 async def credit(world, person) -> int:

@@ -138,7 +138,7 @@ async def test_an_admin_refund_claimed_first_by_the_worker_still_answers_refunde
                                                                                 monkeypatch):
     import asyncio
 
-    from kilat.services.payment.settlement import Settlement
+    from kilat.services.payment.escrow.settlement import Settlement
 
     _, _, _, payment = await held_payment(world)
     carry_out = Settlement.run_action

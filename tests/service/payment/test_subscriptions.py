@@ -5,11 +5,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from kilat.platform.models import utcnow
-from kilat.services.payment import ledger
 from kilat.services.payment.jobs import sweep
+from kilat.services.payment.ledger import service as ledger
 from kilat.services.payment.models import ProviderIntent, Subscription
 from kilat.services.payment.repository import PaymentRepository
-from kilat.services.payment.subscriptions import RENEWAL_GRACE
+from kilat.services.payment.subscriptions.service import RENEWAL_GRACE
 
 
 async def subscribe(world, person, plan="premium", **extra):

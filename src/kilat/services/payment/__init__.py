@@ -9,7 +9,7 @@ from kilat.services.payment.context import build_context
 from kilat.services.payment.handlers import handlers
 from kilat.services.payment.jobs import start_jobs
 from kilat.services.payment.models import metadata
-from kilat.services.payment.promos import seed_demo
+from kilat.services.payment.promos.service import seed_demo
 from kilat.services.payment.settings import PaymentSettings
 
 

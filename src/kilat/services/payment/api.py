@@ -12,13 +12,24 @@ from kilat.platform.auth import CurrentUser, RequireRole
 from kilat.platform.http import Session
 from kilat.platform.idempotency import idempotent
 from kilat.platform.models import utcnow
-from kilat.platform.schemas import Envelope, Message, Page, Paging, error_responses, ok, page_of
-from kilat.services.payment import ledger, promos, referrals, schemas, subscriptions
+from kilat.platform.schemas import (
+    Envelope,
+    Message,
+    Page,
+    Paging,
+    error_responses,
+    ok,
+    page_of,
+)
+from kilat.services.payment import schemas
 from kilat.services.payment.bookings import ensure_booking
 from kilat.services.payment.context import Ctx
 from kilat.services.payment.domain import PLANS, EscrowStatus, cash_out_eta_minutes
+from kilat.services.payment.escrow.service import Escrow, read_payment
+from kilat.services.payment.escrow.settlement import Settlement
+from kilat.services.payment.ledger import service as ledger
 from kilat.services.payment.models import Payment
-from kilat.services.payment.payouts import (
+from kilat.services.payment.payouts.service import (
     add_destination,
     available_balance,
     change_destination,
@@ -27,10 +38,11 @@ from kilat.services.payment.payouts import (
     remove_destination,
     request_cash_out,
 )
+from kilat.services.payment.promos import service as promos
+from kilat.services.payment.referrals import service as referrals
 from kilat.services.payment.repository import PaymentRepository
-from kilat.services.payment.service import Escrow, read_payment
-from kilat.services.payment.settlement import Settlement
-from kilat.services.payment.subscriptions import Subscriptions
+from kilat.services.payment.subscriptions import service as subscriptions
+from kilat.services.payment.subscriptions.service import Subscriptions
 
 payments = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 promo_routes = APIRouter(prefix="/api/v1/promos", tags=["promos"])

@@ -4,12 +4,13 @@ service when a request needs a booking whose event is still in flight."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.contracts.booking import BookingFact
 from kilat.platform.models import utcnow
 from kilat.platform.readthrough import from_owner, read_through
 from kilat.services.payment.context import PaymentContext
@@ -17,48 +18,41 @@ from kilat.services.payment.models import BookingView
 from kilat.services.payment.repository import PaymentRepository
 
 
-def as_uuid(value: Any) -> uuid.UUID | None:
-    return uuid.UUID(str(value)) if value else None
+class BookingSnapshot(BookingFact):
+    """The booking as the booking service's GET answers it, read in place of its event."""
+
+    final_price_cents: int | None = None
 
 
-def parse_time(value: Any, default: datetime | None = None) -> datetime:
-    if not value:
-        return default or utcnow()
-    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-async def apply_booking_fact(session: AsyncSession, data: dict[str, Any],
+async def apply_booking_fact(session: AsyncSession, fact: BookingFact,
                              as_of: datetime) -> BookingView:
     """Record what a booking event (or a direct read) says, unless newer news is already in."""
-    booking_id = uuid.UUID(str(data["booking_id"]))
-    view = await PaymentRepository(session).booking(booking_id)
+    view = await PaymentRepository(session).booking(fact.booking_id)
     if view is None:
-        view = BookingView(booking_id=booking_id, owner_id=as_uuid(data["owner_id"]),
-                           status=data["status"],
-                           price_cents=data.get("estimated_price_cents") or 0,
-                           currency=data.get("currency") or "MYR", as_of=as_of)
+        view = BookingView(booking_id=fact.booking_id, owner_id=fact.owner_id, status=fact.status,
+                           price_cents=fact.estimated_price_cents or 0,
+                           currency=fact.currency or "MYR", as_of=as_of)
         session.add(view)
     elif as_of < view.as_of:
         return view
-    _copy(view, data, as_of)
+    _copy(view, fact, as_of)
     await session.flush()
     return view
 
 
-def _copy(view: BookingView, data: dict[str, Any], as_of: datetime) -> None:
+def _copy(view: BookingView, fact: BookingFact, as_of: datetime) -> None:
     view.as_of = as_of
-    view.status = data.get("status") or view.status
-    if "runner_id" in data:
-        view.runner_id = as_uuid(data["runner_id"])
-    if data.get("owner_id"):
-        view.owner_id = as_uuid(data["owner_id"])
-    if data.get("estimated_price_cents") is not None:
-        view.price_cents = int(data["estimated_price_cents"])
-    if data.get("final_price_cents") is not None:
-        view.final_price_cents = int(data["final_price_cents"])
-    view.currency = data.get("currency") or view.currency
-    view.booking_number = data.get("booking_number") or view.booking_number
+    view.status = fact.status or view.status
+    if "runner_id" in fact.model_fields_set:
+        view.runner_id = fact.runner_id
+    view.owner_id = fact.owner_id or view.owner_id
+    if fact.estimated_price_cents is not None:
+        view.price_cents = fact.estimated_price_cents
+    final_price = getattr(fact, "final_price_cents", None)
+    if final_price is not None:
+        view.final_price_cents = final_price
+    view.currency = fact.currency or view.currency
+    view.booking_number = fact.booking_number or view.booking_number
 
 
 async def ensure_booking(ctx: PaymentContext, booking_id: uuid.UUID,
@@ -80,10 +74,11 @@ async def _known(ctx: PaymentContext, booking_id: uuid.UUID) -> bool:
 
 
 async def _remember(ctx: PaymentContext, booking: dict[str, Any]) -> bool:
+    snapshot = BookingSnapshot.model_validate(
+        {**booking, "booking_id": booking["id"], "occurred_at": booking.get("updated_at")})
     try:
         async with ctx.database.session() as session:
-            await apply_booking_fact(session, {**booking, "booking_id": booking["id"]},
-                                     parse_time(booking.get("updated_at")))
+            await apply_booking_fact(session, snapshot, snapshot.occurred_at or utcnow())
     except IntegrityError:
         pass  # its event arrived meanwhile and was recorded first
     return True

@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilat.platform.db import Database, after_commit
 from kilat.platform.runtime import Infrastructure, ServiceRuntime, service_context
-from kilat.services.payment.provider import BuiltinProvider, PaymentProvider
-from kilat.services.payment.rail import PayoutRail, SimulatedRail
+from kilat.services.payment.adapters.provider import BuiltinProvider, PaymentProvider
+from kilat.services.payment.adapters.rail import PayoutRail, SimulatedRail
 from kilat.services.payment.settings import PaymentSettings
+
 
 @dataclass
 class PaymentContext:

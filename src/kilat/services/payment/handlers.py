@@ -23,8 +23,8 @@ from kilat.platform.runtime import ServiceRuntime
 from kilat.services.payment.bookings import apply_booking_fact
 from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.domain import EscrowAction
-from kilat.services.payment.referrals import credit_if_due, record_referral
-from kilat.services.payment.settlement import Settlement
+from kilat.services.payment.escrow.settlement import Settlement
+from kilat.services.payment.referrals.service import credit_if_due, record_referral
 
 
 def handlers(runtime: ServiceRuntime) -> dict:
@@ -33,7 +33,7 @@ def handlers(runtime: ServiceRuntime) -> dict:
 
     async def on_booking(session: AsyncSession, event: Event) -> None:
         fact: BookingFact = event.payload
-        view = await apply_booking_fact(session, event.data, fact.occurred_at or event.time)
+        view = await apply_booking_fact(session, fact, fact.occurred_at or event.time)
         settlement = Settlement(ctx())
         if event.type in (BookingAccepted.TYPE, BookingDeclined.TYPE):
             await settlement.follow_runner(session, view)
@@ -48,6 +48,6 @@ def handlers(runtime: ServiceRuntime) -> dict:
                                  reason=f"booking cancelled: {reason}")
 
     async def on_referral(session: AsyncSession, event: Event) -> None:
-        await record_referral(session, ctx(), event.data)
+        await record_referral(session, ctx(), event.payload)
 
     return {"booking.*": on_booking, ReferralRecorded.TYPE: on_referral}

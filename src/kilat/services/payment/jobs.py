@@ -13,11 +13,11 @@ from kilat.platform.models import utcnow
 from kilat.platform.runtime import ServiceRuntime
 from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.domain import CashOutStatus
-from kilat.services.payment.payouts import advance_cash_out
+from kilat.services.payment.escrow.service import Escrow
+from kilat.services.payment.escrow.settlement import Settlement
+from kilat.services.payment.payouts.service import advance_cash_out
 from kilat.services.payment.repository import PaymentRepository
-from kilat.services.payment.service import Escrow
-from kilat.services.payment.settlement import Settlement
-from kilat.services.payment.subscriptions import expire_due, renew_due
+from kilat.services.payment.subscriptions.service import expire_due, renew_due
 
 log = structlog.get_logger(__name__)
 

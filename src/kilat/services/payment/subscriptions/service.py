@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kilat.platform.auth import Principal
 from kilat.platform.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from kilat.platform.models import utcnow
-from kilat.services.payment import events, ledger
+from kilat.services.payment import events
+from kilat.services.payment.adapters.provider import (
+    CardDeclined,
+    IntentStateError,
+    PaymentIntent,
+    ProviderError,
+)
 from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.domain import (
     PLANS,
@@ -21,16 +27,11 @@ from kilat.services.payment.domain import (
     subscription_entry,
     subscription_renewal_entry,
 )
+from kilat.services.payment.escrow.service import PaymentDeclined
+from kilat.services.payment.ledger import service as ledger
 from kilat.services.payment.models import Subscription
-from kilat.services.payment.provider import (
-    CardDeclined,
-    IntentStateError,
-    PaymentIntent,
-    ProviderError,
-)
 from kilat.services.payment.repository import PaymentRepository
 from kilat.services.payment.schemas import SubscriptionCreate
-from kilat.services.payment.service import PaymentDeclined
 
 log = structlog.get_logger(__name__)
 

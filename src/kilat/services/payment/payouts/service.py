@@ -10,7 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilat.platform.errors import BadRequest, Conflict, Forbidden, not_found
 from kilat.platform.models import utcnow
-from kilat.services.payment import events, ledger
+from kilat.services.payment import events
+from kilat.services.payment.adapters.rail import (
+    RailError,
+    TransferStatus,
+    UnknownTransfer,
+)
 from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.domain import (
     CASH_OUT_OVER_BALANCE,
@@ -22,10 +27,14 @@ from kilat.services.payment.domain import (
     cash_out_settled_entry,
     runner_account,
 )
+from kilat.services.payment.ledger import service as ledger
 from kilat.services.payment.models import CashOut, PayoutDestination
-from kilat.services.payment.rail import RailError, TransferStatus, UnknownTransfer
 from kilat.services.payment.repository import PaymentRepository
-from kilat.services.payment.schemas import CashOutCreate, DestinationCreate, DestinationUpdate
+from kilat.services.payment.schemas import (
+    CashOutCreate,
+    DestinationCreate,
+    DestinationUpdate,
+)
 
 log = structlog.get_logger(__name__)
 

@@ -16,13 +16,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilat.platform.errors import Conflict, Unprocessable
 from kilat.platform.models import utcnow
-from kilat.services.payment import events, ledger
+from kilat.services.payment import events
+from kilat.services.payment.adapters.provider import (
+    AuthorizationExpired,
+    IntentStateError,
+    ProviderError,
+)
 from kilat.services.payment.context import PaymentContext
-from kilat.services.payment.domain import EscrowAction, EscrowStatus, release_entry, retry_delay
+from kilat.services.payment.domain import (
+    EscrowAction,
+    EscrowStatus,
+    release_entry,
+    retry_delay,
+)
+from kilat.services.payment.escrow.service import move, quote_of, return_funds
+from kilat.services.payment.ledger import service as ledger
 from kilat.services.payment.models import BookingView, Payment
-from kilat.services.payment.provider import AuthorizationExpired, IntentStateError, ProviderError
 from kilat.services.payment.repository import PaymentRepository
-from kilat.services.payment.service import move, quote_of, return_funds
 
 log = structlog.get_logger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -98,20 +98,6 @@ FAILING_CARD = "pm_card_processingError"
 DEFAULT_CARD = "pm_card_visa"
 
 
-@dataclass
-class FaultPlan:
-    """Failures to inject, per operation: before acting, or after acting with the reply lost."""
-
-    pending: dict[str, list[bool]] = field(default_factory=dict)
-
-    def fail_next(self, operation: str, *, times: int = 1, after_acting: bool = False) -> None:
-        self.pending.setdefault(operation, []).extend([after_acting] * times)
-
-    def take(self, operation: str) -> bool | None:
-        queue = self.pending.get(operation)
-        return queue.pop(0) if queue else None
-
-
 class BuiltinProvider:
     """The processor Kilat ships: real holds, captures, expiry and keys, kept in its own tables.
 
@@ -124,7 +110,6 @@ class BuiltinProvider:
         self.database = database
         self.authorization_expiry = authorization_expiry
         self.clock = clock
-        self.faults = FaultPlan()
 
     async def authorize(self, *, amount_cents, currency, payment_method, idempotency_key,
                         reference) -> PaymentIntent:
@@ -159,7 +144,6 @@ class BuiltinProvider:
 
     async def _create(self, operation, amount_cents, currency, payment_method, key, reference,
                       *, manual: bool) -> PaymentIntent:
-        after = self._fault(operation)
         card = payment_method or DEFAULT_CARD
         if card == FAILING_CARD:
             raise ProviderError("processing error")
@@ -179,8 +163,6 @@ class BuiltinProvider:
                 self._remember(session, key, operation, intent.id, {"intent_id": intent.id})
         if declined is not None:
             raise CardDeclined(declined)
-        if after:
-            raise ProviderError(f"{operation}: reply lost")
         return _snapshot(intent)
 
     def _new_intent(self, amount, currency, card, reference, manual: bool) -> ProviderIntent:
@@ -196,7 +178,6 @@ class BuiltinProvider:
         )
 
     async def _change(self, operation, intent_id, key, apply) -> PaymentIntent:
-        after = self._fault(operation)
         async with self.database.session() as session:
             replay = await self._replay(session, key, operation)
             if replay is not None:
@@ -211,8 +192,6 @@ class BuiltinProvider:
                 self._remember(session, key, operation, intent.id, {"intent_id": intent.id})
         if error is not None:
             raise error
-        if after:
-            raise ProviderError(f"{operation}: reply lost")
         return _snapshot(intent)
 
     def _lapse_if_expired(self, intent: ProviderIntent) -> None:
@@ -248,12 +227,6 @@ class BuiltinProvider:
             return IntentStateError(f"{intent.id} has nothing captured to refund")
         intent.amount_refunded_cents = intent.amount_received_cents
         return None
-
-    def _fault(self, operation: str) -> bool:
-        planned = self.faults.take(operation)
-        if planned is False:
-            raise ProviderError(f"{operation}: processor unavailable")
-        return bool(planned)
 
     async def _replay(self, session, key: str, operation: str) -> PaymentIntent | None:
         request = await session.get(ProviderRequest, key)

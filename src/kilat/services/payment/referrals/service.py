@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.contracts.identity import ReferralRecorded
 from kilat.platform.models import utcnow
-from kilat.services.payment import events, ledger
+from kilat.services.payment import events
 from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.domain import credit_account, referral_credit_entry
+from kilat.services.payment.ledger import service as ledger
 from kilat.services.payment.models import Referral
 from kilat.services.payment.repository import PaymentRepository
 
 
-async def record_referral(session: AsyncSession, ctx: PaymentContext, data: dict[str, Any]) -> None:
+async def record_referral(session: AsyncSession, ctx: PaymentContext,
+                          referral: ReferralRecorded) -> None:
     """Keep ``identity.referral_recorded``; credit at once if a booking already completed."""
-    referee_id = uuid.UUID(str(data["referee_id"]))
     repo = PaymentRepository(session)
-    if await repo.referral_for_referee(referee_id) is None:
-        session.add(Referral(referrer_id=uuid.UUID(str(data["referrer_id"])), referee_id=referee_id,
-                             code=data.get("code")))
+    if await repo.referral_for_referee(referral.referee_id) is None:
+        session.add(Referral(referrer_id=referral.referrer_id, referee_id=referral.referee_id,
+                             code=referral.code))
         await session.flush()
-    await credit_if_due(session, ctx, referee_id)
+    await credit_if_due(session, ctx, referral.referee_id)
 
 
 async def credit_if_due(session: AsyncSession, ctx: PaymentContext, referee_id: uuid.UUID) -> None:

@@ -27,7 +27,13 @@ from kilat.platform.errors import (
     not_found,
 )
 from kilat.platform.models import utcnow
-from kilat.services.payment import events, ledger
+from kilat.services.payment import events
+from kilat.services.payment.adapters.provider import (
+    CardDeclined,
+    IntentStateError,
+    PaymentIntent,
+    ProviderError,
+)
 from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.domain import (
     PAYABLE_BOOKING_STATUSES,
@@ -45,14 +51,9 @@ from kilat.services.payment.domain import (
     quote_payment,
     return_entry,
 )
+from kilat.services.payment.ledger import service as ledger
 from kilat.services.payment.models import BookingView, Payment, Promo, PromoUsage
-from kilat.services.payment.promos import promo_terms
-from kilat.services.payment.provider import (
-    CardDeclined,
-    IntentStateError,
-    PaymentIntent,
-    ProviderError,
-)
+from kilat.services.payment.promos.service import promo_terms
 from kilat.services.payment.repository import PaymentRepository
 from kilat.services.payment.schemas import PaymentInitiate
 

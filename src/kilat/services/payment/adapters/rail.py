@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 
 from kilat.platform.models import utcnow
 from kilat.services.payment.models import RailTransfer
-from kilat.services.payment.provider import FaultPlan
 
 
 class TransferStatus(StrEnum):
@@ -58,10 +57,8 @@ class SimulatedRail:
         self.database = database
         self.delay = delay
         self.clock = clock
-        self.faults = FaultPlan()
 
     async def submit(self, *, transfer_id, amount_cents, currency, destination) -> Transfer:
-        self._fault("submit")
         now = self.clock()
         row = RailTransfer(reference=f"DN-{uuid.uuid4()}", transfer_id=transfer_id,
                            amount_cents=amount_cents, currency=currency, submitted_at=now,
@@ -78,7 +75,6 @@ class SimulatedRail:
         return self._transfer(row)
 
     async def status(self, reference: str) -> Transfer:
-        self._fault("status")
         async with self.database.session(write=False) as session:
             row = await session.get(RailTransfer, reference)
         if row is None:
@@ -94,7 +90,3 @@ class SimulatedRail:
     async def _by_transfer(session, transfer_id: str) -> RailTransfer | None:
         query = select(RailTransfer).where(RailTransfer.transfer_id == transfer_id)
         return await session.scalar(query)
-
-    def _fault(self, operation: str) -> None:
-        if self.faults.take(operation) is not None:
-            raise RailError(f"{operation}: rail unavailable")

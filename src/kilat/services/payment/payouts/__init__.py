@@ -1,0 +1,1 @@
+"""Runner payouts: destination accounts and cash-out over the payout rail."""

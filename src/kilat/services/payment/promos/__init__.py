@@ -1,0 +1,1 @@
+"""Promo codes: admin creation, validation, the live list."""

@@ -1,0 +1,1 @@
+"""Referral credits, from identity's referrals and the bookings read model."""

@@ -1,0 +1,1 @@
+"""Subscriptions: plans, charges, renewal and expiry."""
