@@ -18,8 +18,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.contracts.identity import UserBanned
 from kilat.platform.db import after_commit
 
 if TYPE_CHECKING:
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 SUBJECT = "identity.revocations"
-BAN_EVENT = "identity.user_banned"  # data: {"user_id": ...}; its time is the ban's
 LOAD_ATTEMPTS = 5
 REDIS_PREFIX = "kilat:revoked:"
 FOLLOWING = "revocations_followed"
@@ -81,7 +82,7 @@ async def _load_from_bus(infra: Infrastructure) -> None:
     since = datetime.now(UTC) - timedelta(seconds=window)
     for attempt in range(1, LOAD_ATTEMPTS + 1):
         try:
-            bans = await infra.bus.recent(BAN_EVENT, since)
+            bans = await infra.bus.recent(UserBanned.TYPE, since)
             break
         except Exception as exc:
             if attempt == LOAD_ATTEMPTS:
@@ -90,8 +91,8 @@ async def _load_from_bus(infra: Infrastructure) -> None:
             await asyncio.sleep(0.2 * 2 ** attempt)
     for ban in bans:
         try:
-            user_id = uuid.UUID(str(ban.data["user_id"]))
-        except (KeyError, ValueError):
+            user_id = ban.payload.user_id  # the event's time is the ban's
+        except ValidationError:
             log.warning("ban event without a user id", event_id=str(ban.id))
             continue
         until = revoke_until(infra, ban.time.timestamp())

@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
 
+from kilat.contracts.identity import UserBanned
 from kilat.platform.auth import TokenVerifier, load_public_key
 from kilat.platform.events.nats import NatsBus
-from kilat.platform.revocations import BAN_EVENT, REDIS_PREFIX
+from kilat.platform.revocations import REDIS_PREFIX
 from kilat.platform.runtime import Infrastructure
 from kilat.services import booking, identity
 from tests.service.identity.support import make_admin
@@ -54,7 +55,7 @@ async def test_a_ban_survives_a_redis_flush_and_a_restart_of_the_other_services(
         assert ban.status_code == 200, ban.text
         await wait_for(lambda: redis.exists(f"{REDIS_PREFIX}{user_id}"))
         since = datetime.now(UTC) - timedelta(minutes=1)
-        await wait_for(lambda: identity_runtime.bus.recent(BAN_EVENT, since))  # relayed
+        await wait_for(lambda: identity_runtime.bus.recent(UserBanned.TYPE, since))  # relayed
 
         assert await redis.flushdb()
         profile = await identity_client.get("/api/v1/auth/profile",

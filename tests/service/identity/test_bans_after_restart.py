@@ -4,9 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from kilat.contracts.identity import UserBanned
 from kilat.platform.auth import TokenVerifier, load_public_key
 from kilat.platform.errors import Unauthorized
-from kilat.platform.revocations import BAN_EVENT, follow
+from kilat.platform.revocations import follow
 from kilat.platform.runtime import Infrastructure
 from tests.service.identity.support import make_admin
 from tests.support.harness import wait_for
@@ -21,7 +22,7 @@ async def test_a_verifier_started_after_a_ban_refuses_the_banned_users_token(ide
                             headers=bearer(admin["access_token"]))
     assert ban.status_code == 200
     since = datetime.now(UTC) - timedelta(minutes=1)
-    await wait_for(lambda: infra.bus.recent(BAN_EVENT, since))  # relayed from the outbox
+    await wait_for(lambda: infra.bus.recent(UserBanned.TYPE, since))  # relayed from the outbox
 
     restarted = Infrastructure(
         settings=infra.settings, bus=infra.bus, issuer=infra.issuer,

@@ -17,7 +17,8 @@ async def fill_inbox(infra, client, person, count: int) -> list[dict]:
     for i in range(count):
         await publish(infra, "payment.referral_credited",
                       {"user_id": str(person.user_id), "amount_cents": 100 + i,
-                       "referral_id": str(uuid.uuid4())})
+                       "referral_id": str(uuid.uuid4()), "referee_id": str(uuid.uuid4()),
+                       "role": "referrer"})
 
     async def filled():
         rows = await inbox(client, person)

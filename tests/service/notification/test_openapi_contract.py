@@ -1,5 +1,7 @@
 """Schemathesis over the notification API: never a 5xx, every response matches the OpenAPI."""
 
+import uuid
+
 from tests.service.notification.support import (
     notification_service,
     publish,
@@ -27,7 +29,8 @@ async def test_every_operation_keeps_its_openapi_contract(infra):
 
         delivery = await wait_for(dead)
         await publish(infra, "payment.referral_credited",
-                      {"user_id": str(owner.user_id), "amount_cents": 500})
+                      {"user_id": str(owner.user_id), "referee_id": str(uuid.uuid4()),
+                       "role": "referrer", "amount_cents": 500})
         ids = {"notification_id": welcome["id"], "delivery_id": delivery["id"]}
 
         def headers_for(_method: str, path: str) -> dict:

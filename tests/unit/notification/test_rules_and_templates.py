@@ -3,7 +3,10 @@
 import uuid
 
 import pytest
+from pydantic import ValidationError
 
+from kilat.contracts import by_type
+from kilat.contracts.booking import BookingCancelled
 from kilat.services.notification.domain import Channel
 from kilat.services.notification.rules import RULES, cancellation_recipients, notices_for
 from kilat.services.notification.templates import IN_APP, TEMPLATES, render
@@ -11,10 +14,16 @@ from kilat.services.notification.templates import IN_APP, TEMPLATES, render
 OWNER, RUNNER, ADMIN = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 
 
-def cancelled(by, role, runner=RUNNER) -> dict:
-    return {"booking_id": str(uuid.uuid4()), "booking_number": "BK-1", "owner_id": str(OWNER),
-            "runner_id": str(runner) if runner else None, "cancelled_by": str(by),
-            "cancelled_by_role": role, "reason": "sick"}
+def event(event_type: str, data: dict):
+    """The payload a handler gets: ``data`` as it travels, parsed by its type's contract."""
+    return by_type(event_type).model_validate(data)
+
+
+def cancelled(by, role, runner=RUNNER) -> BookingCancelled:
+    return BookingCancelled.model_validate({
+        "booking_id": str(uuid.uuid4()), "booking_number": "BK-1", "owner_id": str(OWNER),
+        "runner_id": str(runner) if runner else None, "cancelled_by": str(by),
+        "cancelled_by_role": role, "reason": "sick"})
 
 
 @pytest.mark.parametrize("by, role, runner, expected", [
@@ -59,46 +68,56 @@ def test_sms_is_prefixed_and_email_is_framed():
 
 
 def test_password_reset_code_goes_by_email_even_when_email_is_switched_off():
-    [notice] = notices_for("identity.password_reset_requested", {
-        "user_id": str(OWNER), "token": "T-1", "expires_at": "x", "email": "a@b.my"})
+    [notice] = notices_for(event("identity.password_reset_requested", {
+        "user_id": str(OWNER), "token": "T-1", "expires_at": "2026-12-07T10:00:00+00:00",
+        "email": "a@b.my"}))
     assert notice.channels == {Channel.EMAIL} and notice.required == {Channel.EMAIL}
     assert "T-1" not in notice.fact_key
 
 
 def test_chat_is_push_only_and_never_echoes_to_the_sender():
-    data = {"message_id": "m1", "booking_id": str(uuid.uuid4()), "sender_id": str(RUNNER),
+    data = {"message_id": str(uuid.uuid4()), "booking_id": str(uuid.uuid4()), "sender_id": str(RUNNER),
             "sender_role": "runner", "recipient_id": str(OWNER), "message_type": "text",
             "content": "x" * 300}
-    [notice] = notices_for("chat.message_sent", data)
+    [notice] = notices_for(event("chat.message_sent", data))
     assert notice.user_id == OWNER and notice.channels == {Channel.PUSH}
     assert len(notice.context["content"]) == 140
-    assert notices_for("chat.message_sent", data | {"recipient_id": str(RUNNER)}) == []
+    assert notices_for(event("chat.message_sent", data | {"recipient_id": str(RUNNER)})) == []
 
 
 def test_events_without_a_recipient_or_not_for_users_produce_nothing():
-    assert notices_for("booking.requested", {"booking_id": str(uuid.uuid4())}) == []
-    assert notices_for("tracking.updated", {"owner_id": str(OWNER)}) == []
-    assert notices_for("identity.profile_updated", {"user_id": str(OWNER)}) == []
+    assert notices_for(event("booking.requested", {"booking_id": str(uuid.uuid4())})) == []
+    assert notices_for(event("tracking.updated", {
+        "track_id": str(uuid.uuid4()), "booking_id": str(uuid.uuid4()), "owner_id": str(OWNER),
+        "latitude": 3.1, "longitude": 101.7})) == []
+    assert notices_for(event("identity.profile_updated", {"user_id": str(OWNER)})) == []
 
 
 def test_every_rule_keys_its_fact_so_a_repeat_is_recognised():
     booking_id = str(uuid.uuid4())
     data = {"booking_id": booking_id, "owner_id": str(OWNER), "runner_id": str(RUNNER),
-            "payment_id": "p1", "track_id": "t1", "user_id": str(OWNER), "referrer_id": str(OWNER),
-            "referee_id": "r1", "recipient_id": str(OWNER), "sender_id": str(RUNNER),
-            "message_id": "m1", "reviewee_id": str(RUNNER), "review_id": "v1", "token": "k",
-            "cancelled_by": str(ADMIN), "cancelled_by_role": "admin", "amount_cents": 1,
-            "cash_out_id": "c1"}
+            "payment_id": str(uuid.uuid4()), "track_id": str(uuid.uuid4()), "user_id": str(OWNER),
+            "referrer_id": str(OWNER), "referee_id": str(uuid.uuid4()), "recipient_id": str(OWNER),
+            "sender_id": str(RUNNER), "message_id": str(uuid.uuid4()), "reviewee_id": str(RUNNER),
+            "review_id": str(uuid.uuid4()), "token": "k", "cancelled_by": str(ADMIN),
+            "cancelled_by_role": "admin", "amount_cents": 1, "cash_out_id": str(uuid.uuid4()),
+            "subscription_id": str(uuid.uuid4()), "referral_id": str(uuid.uuid4()),
+            "email": "a@b.my", "expires_at": "2026-12-07T10:00:00+00:00", "code": "REF-1",
+            "role": "owner", "rating": 5}
     for event_type in RULES:
-        first, second = notices_for(event_type, data), notices_for(event_type, dict(data))
+        first = notices_for(event(event_type, data))
+        second = notices_for(event(event_type, dict(data)))
         assert first and [n.fact_key for n in first] == [n.fact_key for n in second], event_type
 
 
 def test_credit_without_a_fact_id_is_keyed_by_its_event_so_equal_credits_both_notify():
-    [notice] = notices_for("payment.referral_credited", {"user_id": str(OWNER), "amount_cents": 500})
+    [notice] = notices_for(event("payment.referral_credited", {
+        "user_id": str(OWNER), "referee_id": str(uuid.uuid4()), "role": "referee",
+        "amount_cents": 500}))
     assert notice.fact_key is None and notice.context["amount"] == "RM 5.00"
 
 
 def test_missing_fact_id_never_becomes_a_shared_key():
-    [notice] = notices_for("payment.subscription_started", {"owner_id": str(OWNER), "plan": "x"})
-    assert notice.fact_key is None
+    # a subscription event without its id cannot be read, so it never notifies under "…:None"
+    with pytest.raises(ValidationError):
+        event("payment.subscription_started", {"owner_id": str(OWNER), "plan": "x"})

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from kilat.contracts.identity import UserBanned
 from kilat.platform import revocations
 from kilat.platform.auth import TokenVerifier, generate_keypair, load_public_key
 from kilat.platform.events.bus import MemoryBus
@@ -33,7 +34,7 @@ def process(tmp_path, bus) -> Infrastructure:
 
 
 def ban(user_id: uuid.UUID, seconds_ago: float) -> Event:
-    return Event(source="identity", type=revocations.BAN_EVENT, data={"user_id": str(user_id)},
+    return Event(source="identity", type=UserBanned.TYPE, data={"user_id": str(user_id)},
                  time=datetime.fromtimestamp(time.time() - seconds_ago, UTC))
 
 
@@ -58,3 +59,11 @@ async def test_a_process_that_cannot_read_the_bans_does_not_start(tmp_path, monk
     infra = process(tmp_path, UnreadableBus([ban(uuid.uuid4(), 1)], failures=2))
     with pytest.raises(RuntimeError, match="bans in force could not be read"):
         await revocations.follow(infra)
+
+
+async def test_a_ban_event_without_a_user_id_is_skipped_and_the_others_load(tmp_path):
+    user_id = uuid.uuid4()
+    broken = Event(source="identity", type=UserBanned.TYPE, data={"user_id": "not-a-uuid"})
+    infra = process(tmp_path, UnreadableBus([broken, ban(user_id, 1)]))
+    await revocations.follow(infra)
+    assert infra.verifier.is_revoked(user_id)

@@ -8,9 +8,34 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kilat.contracts import Contract
+from kilat.contracts.booking import (
+    BookingAccepted,
+    BookingCancelled,
+    BookingCompleted,
+    BookingDeclined,
+    BookingRequested,
+    DeliveryConfirmed,
+    PetPickedUp,
+)
+from kilat.contracts.identity import PasswordResetRequested, ReferralRecorded, UserRegistered
+from kilat.contracts.payment import (
+    CashOutChanged,
+    CashOutCompleted,
+    CashOutFailed,
+    EscrowHeld,
+    EscrowRefunded,
+    EscrowReleased,
+    PaymentFailed,
+    ReferralCredited,
+    SubscriptionCancelled,
+    SubscriptionExpired,
+    SubscriptionRenewed,
+    SubscriptionStarted,
+)
+from kilat.contracts.review import ReviewCreated
+from kilat.contracts.tracking import ChatMessageSent, TrackingCompleted, TrackingStarted
 from kilat.services.notification.domain import ALL_CHANNELS, Channel, format_distance, format_money
-
-Data = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -29,70 +54,69 @@ class Notice:
     sensitive: bool = False
 
 
-def as_uuid(value: Any) -> uuid.UUID | None:
-    if value in (None, ""):
-        return None
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+Rule = Callable[[Any], list[Notice]]
 
 
-def _booking_context(data: Data) -> dict[str, Any]:
-    return {"booking_number": data.get("booking_number") or "",
-            "booking_id": str(data.get("booking_id") or "")}
+def _booking_context(payload: Contract) -> dict[str, Any]:
+    booking_id = getattr(payload, "booking_id", None)
+    return {"booking_number": getattr(payload, "booking_number", None) or "",
+            "booking_id": str(booking_id) if booking_id else ""}
 
 
-def _to_owner(template: str, key: str | None = None) -> Callable[[str, Data], list[Notice]]:
-    def rule(event_type: str, data: Data) -> list[Notice]:
-        owner = as_uuid(data.get("owner_id"))
-        if owner is None:
+def _to_owner(key: str = "booking_id") -> Rule:
+    """The owner hears the event, under the template named after it, once per ``key`` fact."""
+    def rule(payload: Any) -> list[Notice]:
+        if payload.owner_id is None:
             return []
-        fact = data.get(key or "booking_id")
-        return [Notice(owner, template, _booking_context(data) | _extra(data),
-                       f"{event_type}:{fact}" if fact else None, as_uuid(data.get("booking_id")))]
+        return [Notice(payload.owner_id, payload.TYPE, _booking_context(payload) | _extra(payload),
+                       f"{payload.TYPE}:{getattr(payload, key)}",
+                       getattr(payload, "booking_id", None))]
 
     return rule
 
 
-def _extra(data: Data) -> dict[str, Any]:
-    """Display values every template may use."""
+def _extra(payload: Contract) -> dict[str, Any]:
+    """Display values every template may use, from the fields the event's contract has."""
+    def value(name: str) -> Any:
+        return getattr(payload, name, None)
+
     context: dict[str, Any] = {}
     for name in ("amount_cents", "runner_payout_cents", "final_price_cents", "estimated_price_cents"):
-        if data.get(name) is not None:
-            context[name.removesuffix("_cents")] = format_money(int(data[name]))
-    if data.get("total_distance_km") is not None:
-        context["distance_km"] = format_distance(data["total_distance_km"])
-    if data.get("charged_cents") is not None:  # what the owner paid after promo and credit
-        context["amount"] = format_money(int(data["charged_cents"]))
+        if value(name) is not None:
+            context[name.removesuffix("_cents")] = format_money(value(name))
+    if value("total_distance_km") is not None:
+        context["distance_km"] = format_distance(value("total_distance_km"))
+    if value("charged_cents") is not None:  # what the owner paid after promo and credit
+        context["amount"] = format_money(value("charged_cents"))
     for name in ("refund_reason", "pet_name", "code", "plan"):
-        if data.get(name):
-            context[name] = str(data[name])
-    context["reason"] = str(data.get("reason") or "-")
+        if value(name):
+            context[name] = str(value(name))
+    context["reason"] = str(value("reason") or "-")
     return context
 
 
-def booking_accepted(event_type: str, data: Data) -> list[Notice]:
-    owner = as_uuid(data.get("owner_id"))
-    if owner is None:
+def booking_accepted(accepted: BookingAccepted) -> list[Notice]:
+    if accepted.owner_id is None:
         return []
-    key = f"{event_type}:{data.get('booking_id')}:{data.get('runner_id')}"
-    return [Notice(owner, "booking.accepted", _booking_context(data), key,
-                   as_uuid(data.get("booking_id")))]
+    key = f"{accepted.TYPE}:{accepted.booking_id}:{accepted.runner_id}"
+    return [Notice(accepted.owner_id, accepted.TYPE, _booking_context(accepted), key,
+                   accepted.booking_id)]
 
 
-def booking_declined(event_type: str, data: Data) -> list[Notice]:
-    owner = as_uuid(data.get("owner_id"))
-    if owner is None:
+def booking_declined(declined: BookingDeclined) -> list[Notice]:
+    if declined.owner_id is None:
         return []
-    key = f"{event_type}:{data.get('booking_id')}:{data.get('declined_by')}:{data.get('occurred_at')}"
-    return [Notice(owner, "booking.declined", _booking_context(data), key,
-                   as_uuid(data.get("booking_id")))]
+    at = declined.occurred_at.isoformat() if declined.occurred_at else None
+    key = f"{declined.TYPE}:{declined.booking_id}:{declined.declined_by}:{at}"
+    return [Notice(declined.owner_id, declined.TYPE, _booking_context(declined), key,
+                   declined.booking_id)]
 
 
-def cancellation_recipients(data: Data) -> list[uuid.UUID]:
+def cancellation_recipients(cancelled: BookingCancelled) -> list[uuid.UUID]:
     """Every party of the booking except the one who cancelled it."""
-    canceller = as_uuid(data.get("cancelled_by"))
-    role = data.get("cancelled_by_role")
-    owner, runner = as_uuid(data.get("owner_id")), as_uuid(data.get("runner_id"))
-    parties = [p for p in (owner, runner) if p is not None and p != canceller]
+    role = cancelled.cancelled_by_role
+    owner, runner = cancelled.owner_id, cancelled.runner_id
+    parties = [p for p in (owner, runner) if p is not None and p != cancelled.cancelled_by]
     if role == "owner":
         parties = [p for p in parties if p != owner]
     elif role == "runner":
@@ -100,125 +124,121 @@ def cancellation_recipients(data: Data) -> list[uuid.UUID]:
     return parties
 
 
-def booking_cancelled(event_type: str, data: Data) -> list[Notice]:
-    context = _booking_context(data) | {"reason": data.get("reason") or "-"}
-    return [Notice(user, "booking.cancelled", context, f"{event_type}:{data.get('booking_id')}",
-                   as_uuid(data.get("booking_id")))
-            for user in cancellation_recipients(data)]
+def booking_cancelled(cancelled: BookingCancelled) -> list[Notice]:
+    context = _booking_context(cancelled) | {"reason": cancelled.reason or "-"}
+    return [Notice(user, cancelled.TYPE, context, f"{cancelled.TYPE}:{cancelled.booking_id}",
+                   cancelled.booking_id)
+            for user in cancellation_recipients(cancelled)]
 
 
-def escrow_released(event_type: str, data: Data) -> list[Notice]:
-    runner = as_uuid(data.get("runner_id"))
-    if runner is None:
+def escrow_released(released: EscrowReleased) -> list[Notice]:
+    if released.runner_id is None:
         return []
-    payout = data.get("runner_payout_cents", data.get("amount_cents", 0))
-    context = _booking_context(data) | {"amount": format_money(int(payout))}
-    return [Notice(runner, "payment.escrow_released", context,
-                   f"{event_type}:{data.get('payment_id')}", as_uuid(data.get("booking_id")))]
+    payout = released.runner_payout_cents
+    if payout is None:
+        payout = released.amount_cents or 0
+    context = _booking_context(released) | {"amount": format_money(payout)}
+    return [Notice(released.runner_id, released.TYPE, context,
+                   f"{released.TYPE}:{released.payment_id}", released.booking_id)]
 
 
-def _payment_to(user_field: str, template: str) -> Callable[[str, Data], list[Notice]]:
-    def rule(event_type: str, data: Data) -> list[Notice]:
-        user = as_uuid(data.get(user_field) or data.get("runner_id"))
+def _money_to_user(fact: str) -> Rule:
+    """A cash-out or credit: its user (a cash-out's runner when it names no user) hears it."""
+    def rule(payload: CashOutChanged | ReferralCredited) -> list[Notice]:
+        user = payload.user_id or getattr(payload, "runner_id", None)
         if user is None:
             return []
-        amount = data.get("amount_cents", data.get("amount_myr_cents"))
-        context = _booking_context(data) | _extra(data)
-        if amount is not None:
-            context["amount"] = format_money(int(amount))
-        fact = data.get("payment_id") or data.get("cash_out_id") or data.get("referral_id")
-        return [Notice(user, template, context, f"{event_type}:{fact}" if fact else None,
-                       as_uuid(data.get("booking_id")))]
+        context = _booking_context(payload) | _extra(payload)
+        if payload.amount_cents is not None:
+            context["amount"] = format_money(payload.amount_cents)
+        fact_id = getattr(payload, fact)
+        return [Notice(user, payload.TYPE, context,
+                       f"{payload.TYPE}:{fact_id}" if fact_id else None)]
 
     return rule
 
 
-def chat_message(event_type: str, data: Data) -> list[Notice]:
-    recipient = as_uuid(data.get("recipient_id"))
-    if recipient is None or recipient == as_uuid(data.get("sender_id")):
+def chat_message(message: ChatMessageSent) -> list[Notice]:
+    recipient = message.recipient_id
+    if recipient is None or recipient == message.sender_id:
         return []
-    template = "chat.message_sent" if data.get("message_type", "text") != "image" else "chat.image_sent"
-    content = str(data.get("content") or "")
-    context = _booking_context(data) | {
+    template = "chat.image_sent" if message.message_type == "image" else message.TYPE
+    content = message.content or ""
+    context = _booking_context(message) | {
         "content": content if len(content) <= 140 else content[:137] + "...",
-        "sender_id": str(data.get("sender_id") or ""), "sender_role": data.get("sender_role") or "",
+        "sender_id": str(message.sender_id), "sender_role": message.sender_role or "",
     }
-    return [Notice(recipient, template, context, f"{event_type}:{data.get('message_id')}",
-                   as_uuid(data.get("booking_id")), channels=frozenset({Channel.PUSH}))]
+    return [Notice(recipient, template, context, f"{message.TYPE}:{message.message_id}",
+                   message.booking_id, channels=frozenset({Channel.PUSH}))]
 
 
+# template names: one welcome per role
 WELCOMES = {"owner": "identity.user_registered.owner", "runner": "identity.user_registered.runner",
             "shop": "identity.user_registered.shop"}
 
 
-def user_registered(event_type: str, data: Data) -> list[Notice]:
+def user_registered(registered: UserRegistered) -> list[Notice]:
     """One welcome per role; a role without its own gets the plain one."""
-    user = as_uuid(data.get("user_id"))
-    context = {"name": data.get("full_name") or ""}
-    template = WELCOMES.get(str(data.get("role") or ""), "identity.user_registered")
-    return [Notice(user, template, context, f"{event_type}:{user}",
+    user = registered.user_id
+    context = {"name": registered.full_name or ""}
+    template = WELCOMES.get(registered.role or "", registered.TYPE)
+    return [Notice(user, template, context, f"{registered.TYPE}:{user}",
                    channels=frozenset({Channel.EMAIL, Channel.PUSH}))]
 
 
-def password_reset(event_type: str, data: Data) -> list[Notice]:
-    user = as_uuid(data.get("user_id"))
-    token = str(data.get("token") or "")
-    context = {"name": data.get("full_name") or "", "token": token,
-               "expires_at": str(data.get("expires_at") or "")}
-    fact = hashlib.sha256(token.encode()).hexdigest()[:32]
-    return [Notice(user, "identity.password_reset_requested", context, f"{event_type}:{fact}",
+def password_reset(reset: PasswordResetRequested) -> list[Notice]:
+    context = {"name": reset.full_name or "", "token": reset.token,
+               "expires_at": reset.expires_at.isoformat()}
+    fact = hashlib.sha256(reset.token.encode()).hexdigest()[:32]
+    return [Notice(reset.user_id, reset.TYPE, context, f"{reset.TYPE}:{fact}",
                    channels=frozenset({Channel.EMAIL}), required=frozenset({Channel.EMAIL}),
                    sensitive=True)]
 
 
-def referral_recorded(event_type: str, data: Data) -> list[Notice]:
-    referrer = as_uuid(data.get("referrer_id"))
-    if referrer is None:
+def referral_recorded(referral: ReferralRecorded) -> list[Notice]:
+    return [Notice(referral.referrer_id, referral.TYPE, {"code": referral.code},
+                   f"{referral.TYPE}:{referral.referee_id}")]
+
+
+def review_created(review: ReviewCreated) -> list[Notice]:
+    if review.reviewee_id is None:
         return []
-    return [Notice(referrer, "identity.referral_recorded", {"code": data.get("code") or ""},
-                   f"{event_type}:{data.get('referee_id')}")]
+    context = _booking_context(review) | {"rating": review.rating}
+    return [Notice(review.reviewee_id, review.TYPE, context, f"{review.TYPE}:{review.review_id}",
+                   review.booking_id, channels=frozenset({Channel.PUSH}))]
 
 
-def review_created(event_type: str, data: Data) -> list[Notice]:
-    reviewee = as_uuid(data.get("reviewee_id"))
-    if reviewee is None:
-        return []
-    context = _booking_context(data) | {"rating": int(data.get("rating") or 0)}
-    return [Notice(reviewee, "review.created", context, f"{event_type}:{data.get('review_id')}",
-                   as_uuid(data.get("booking_id")), channels=frozenset({Channel.PUSH}))]
-
-
-RULES: dict[str, Callable[[str, Data], list[Notice]]] = {
-    "booking.requested": _to_owner("booking.requested"),
-    "booking.accepted": booking_accepted,
-    "booking.pet_picked_up": _to_owner("booking.pet_picked_up"),
-    "booking.delivery_in_progress": _to_owner("booking.delivery_in_progress"),
-    "booking.delivery_confirmed": _to_owner("booking.delivery_confirmed"),
-    "booking.completed": _to_owner("booking.completed"),
-    "booking.cancelled": booking_cancelled,
-    "booking.declined": booking_declined,
-    "payment.escrow_held": _to_owner("payment.escrow_held", "payment_id"),
-    "payment.escrow_released": escrow_released,
-    "payment.escrow_refunded": _to_owner("payment.escrow_refunded", "payment_id"),
-    "payment.failed": _to_owner("payment.failed", "payment_id"),
-    "payment.cash_out_completed": _payment_to("user_id", "payment.cash_out_completed"),
-    "payment.cash_out_failed": _payment_to("user_id", "payment.cash_out_failed"),
-    "payment.referral_credited": _payment_to("user_id", "payment.referral_credited"),
-    "payment.subscription_started": _to_owner("payment.subscription_started", "subscription_id"),
-    "payment.subscription_renewed": _to_owner("payment.subscription_renewed", "subscription_id"),
-    "payment.subscription_cancelled": _to_owner("payment.subscription_cancelled", "subscription_id"),
-    "payment.subscription_expired": _to_owner("payment.subscription_expired", "subscription_id"),
-    "tracking.started": _to_owner("tracking.started", "track_id"),
-    "tracking.completed": _to_owner("tracking.completed", "track_id"),
-    "chat.message_sent": chat_message,
-    "identity.user_registered": user_registered,
-    "identity.password_reset_requested": password_reset,
-    "identity.referral_recorded": referral_recorded,
-    "review.created": review_created,
+RULES: dict[str, Rule] = {
+    BookingRequested.TYPE: _to_owner(),
+    BookingAccepted.TYPE: booking_accepted,
+    PetPickedUp.TYPE: _to_owner(),
+    DeliveryConfirmed.TYPE: _to_owner(),
+    BookingCompleted.TYPE: _to_owner(),
+    BookingCancelled.TYPE: booking_cancelled,
+    BookingDeclined.TYPE: booking_declined,
+    EscrowHeld.TYPE: _to_owner("payment_id"),
+    EscrowReleased.TYPE: escrow_released,
+    EscrowRefunded.TYPE: _to_owner("payment_id"),
+    PaymentFailed.TYPE: _to_owner("payment_id"),
+    CashOutCompleted.TYPE: _money_to_user("cash_out_id"),
+    CashOutFailed.TYPE: _money_to_user("cash_out_id"),
+    ReferralCredited.TYPE: _money_to_user("referral_id"),
+    SubscriptionStarted.TYPE: _to_owner("subscription_id"),
+    SubscriptionRenewed.TYPE: _to_owner("subscription_id"),
+    SubscriptionCancelled.TYPE: _to_owner("subscription_id"),
+    SubscriptionExpired.TYPE: _to_owner("subscription_id"),
+    TrackingStarted.TYPE: _to_owner("track_id"),
+    TrackingCompleted.TYPE: _to_owner("track_id"),
+    ChatMessageSent.TYPE: chat_message,
+    UserRegistered.TYPE: user_registered,
+    PasswordResetRequested.TYPE: password_reset,
+    ReferralRecorded.TYPE: referral_recorded,
+    ReviewCreated.TYPE: review_created,
 }
 
 
-def notices_for(event_type: str, data: Data) -> list[Notice]:
-    """The notifications an event produces; an event nobody should hear about gives none."""
-    rule = RULES.get(event_type)
-    return rule(event_type, data) if rule is not None else []
+def notices_for(payload: Contract) -> list[Notice]:
+    """The notifications an event (its parsed contract) produces; one nobody should hear about
+    gives none."""
+    rule = RULES.get(getattr(payload, "TYPE", ""))
+    return rule(payload) if rule is not None else []

@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.contracts.booking import BookingFact
+from kilat.contracts.identity import Contact as ContactFact
 from kilat.platform.auth import Principal
 from kilat.platform.db import after_commit
 from kilat.platform.errors import BadRequest, Conflict, Forbidden, not_found
@@ -19,7 +21,7 @@ from kilat.services.notification import domain
 from kilat.services.notification.domain import Channel, DeliveryStatus
 from kilat.services.notification.models import Contact, Delivery, Notification, Preference
 from kilat.services.notification.repository import NotificationRepository
-from kilat.services.notification.rules import Notice, as_uuid
+from kilat.services.notification.rules import Notice
 from kilat.services.notification.schemas import PreferenceUpdate
 from kilat.services.notification.settings import NotificationSettings
 from kilat.services.notification.templates import IN_APP, ROLE_LABELS, render, resolve_locale
@@ -124,30 +126,27 @@ class NotificationService:
             ref = await self.repo.booking_ref(notice.booking_id)
             context["booking_number"] = ref.booking_number if ref else f"#{str(notice.booking_id)[:8]}"
         if context.get("sender_id"):
-            sender = await self.repo.contact(as_uuid(context["sender_id"]))
+            sender = await self.repo.contact(uuid.UUID(context["sender_id"]))
             role_label = ROLE_LABELS[locale].get(context.get("sender_role", ""), "Kilat")
             context["sender"] = (sender.full_name if sender else None) or role_label
         return context
 
     # read models fed by identity and booking events
 
-    async def save_contact(self, data: dict[str, Any]) -> None:
+    async def save_contact(self, fact: ContactFact) -> None:
         """Identity's latest facts; fields an event leaves out keep their value."""
-        contact = await self.repo.contact_or_new(as_uuid(data["user_id"]))
+        contact = await self.repo.contact_or_new(fact.user_id)
         for field in ("email", "phone", "full_name", "role"):
-            if data.get(field):
-                setattr(contact, field, data[field])
+            if getattr(fact, field, None):
+                setattr(contact, field, getattr(fact, field))
 
     async def ban(self, user_id: uuid.UUID) -> None:
         contact = await self.repo.contact_or_new(user_id)
         contact.is_banned = True
 
-    async def save_booking(self, data: dict[str, Any]) -> None:
-        booking_id = as_uuid(data.get("booking_id"))
-        if booking_id is not None:
-            await self.repo.save_booking_ref(booking_id, data.get("booking_number") or "",
-                                             as_uuid(data.get("owner_id")),
-                                             as_uuid(data.get("runner_id")))
+    async def save_booking(self, booking: BookingFact) -> None:
+        await self.repo.save_booking_ref(booking.booking_id, booking.booking_number or "",
+                                         booking.owner_id, booking.runner_id)
 
 
 def encode_cursor(notification: Notification) -> str:

@@ -33,12 +33,6 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
         "ms": {"title": "Haiwan Peliharaan Diambil",
                "body": "Haiwan peliharaan anda telah diambil untuk tempahan {booking_number}"},
     },
-    "booking.delivery_in_progress": {
-        "en": {"title": "Delivery In Progress",
-               "body": "Your pet is on the way! Booking {booking_number}"},
-        "ms": {"title": "Penghantaran Sedang Berjalan",
-               "body": "Haiwan peliharaan anda dalam perjalanan! Tempahan {booking_number}"},
-    },
     "booking.delivery_confirmed": {
         # the runner's /deliver: the owner has not confirmed anything yet
         "en": {"title": "Pet Delivered",
