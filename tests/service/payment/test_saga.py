@@ -7,11 +7,11 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from kilat.platform.models import utcnow
+from kilat.services.payment.escrow.schemas import PaymentInitiate
 from kilat.services.payment.escrow.service import Escrow
 from kilat.services.payment.escrow.settlement import Settlement
 from kilat.services.payment.jobs import sweep
 from kilat.services.payment.models import Payment, PromoUsage, ProviderIntent
-from kilat.services.payment.schemas import PaymentInitiate
 
 
 async def intents(world) -> list[ProviderIntent]:

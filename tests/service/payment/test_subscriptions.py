@@ -8,7 +8,6 @@ from kilat.platform.models import utcnow
 from kilat.services.payment.jobs import sweep
 from kilat.services.payment.ledger import service as ledger
 from kilat.services.payment.models import ProviderIntent, Subscription
-from kilat.services.payment.repository import PaymentRepository
 from kilat.services.payment.subscriptions.service import RENEWAL_GRACE
 
 
@@ -131,7 +130,7 @@ async def test_an_auto_renewing_plan_is_charged_again_and_extended_once(world):
     me = (await world.client.get("/api/v1/subscriptions/me", headers=owner.headers)).json()["data"]
     assert me["id"] == started["id"]
     async with world.runtime.database.session(write=False) as session:
-        report = await ledger.check(PaymentRepository(session))
+        report = await ledger.check(session)
     assert report.balanced
 
 

@@ -7,39 +7,47 @@ from decimal import Decimal
 
 import pytest
 
-from kilat.services.payment.domain import (
-    PLANS,
-    PLATFORM_FEES,
-    PLATFORM_PROMOTIONS,
-    PROMO_ALREADY_USED,
-    PROMO_NOT_FOUND,
-    PROMO_UNAVAILABLE,
+from kilat.services.payment.escrow.domain import (
     EscrowStatus,
     IllegalTransition,
-    PromoTerms,
+    check_transition,
+    credit_reserved_entry,
+    hold_entry,
+    quote_payment,
+    release_entry,
+    return_entry,
+    split_fee,
+)
+from kilat.services.payment.ledger.domain import (
+    PLATFORM_FEES,
+    PLATFORM_PROMOTIONS,
     UnbalancedEntry,
     balance_of,
+    credit_account,
+    escrow_account,
+    journal,
+    owner_card,
+    runner_account,
+)
+from kilat.services.payment.payouts.domain import (
     can_cash_out,
     cash_out_deadline,
     cash_out_entry,
     cash_out_eta_minutes,
     cash_out_reversed_entry,
     cash_out_settled_entry,
-    check_transition,
-    credit_account,
-    credit_reserved_entry,
-    escrow_account,
+)
+from kilat.services.payment.promos.domain import (
+    PROMO_ALREADY_USED,
+    PROMO_NOT_FOUND,
+    PROMO_UNAVAILABLE,
+    PromoTerms,
     evaluate_promo,
-    hold_entry,
-    journal,
     normalise_code,
-    owner_card,
-    quote_payment,
-    referral_credit_entry,
-    release_entry,
-    return_entry,
-    runner_account,
-    split_fee,
+)
+from kilat.services.payment.referrals.domain import referral_credit_entry
+from kilat.services.payment.subscriptions.domain import (
+    PLANS,
     subscription_discount,
     subscription_entry,
 )

@@ -4,13 +4,21 @@ from pathlib import Path
 
 from kilat.platform.runtime import ServiceDescriptor, ServiceRuntime
 from kilat.platform.settings import SERVICE_PORTS
-from kilat.services.payment.api import routers
 from kilat.services.payment.context import build_context
+from kilat.services.payment.escrow import api as escrow
 from kilat.services.payment.handlers import handlers
 from kilat.services.payment.jobs import start_jobs
+from kilat.services.payment.ledger import api as ledger
 from kilat.services.payment.models import metadata
+from kilat.services.payment.payouts import api as payouts
+from kilat.services.payment.promos import api as promos
 from kilat.services.payment.promos.service import seed_demo
+from kilat.services.payment.referrals import api as referrals
 from kilat.services.payment.settings import PaymentSettings
+from kilat.services.payment.subscriptions import api as subscriptions
+
+ROUTERS = [*referrals.routers, *escrow.routers, *promos.routers, *subscriptions.routers,
+           *payouts.routers, *ledger.routers]
 
 
 async def _start(runtime: ServiceRuntime) -> None:
@@ -25,7 +33,7 @@ descriptor = ServiceDescriptor(
     name="payment",
     port=SERVICE_PORTS["payment"],
     title="Kilat payment service",
-    routers=routers,
+    routers=ROUTERS,
     metadata=metadata,
     migrations_dir=Path(__file__).parent / "migrations",
     handlers=handlers,

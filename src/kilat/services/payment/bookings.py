@@ -14,8 +14,8 @@ from kilat.contracts.booking import BookingFact
 from kilat.platform.models import utcnow
 from kilat.platform.readthrough import from_owner, read_through
 from kilat.services.payment.context import PaymentContext
+from kilat.services.payment.escrow.repository import EscrowRepository
 from kilat.services.payment.models import BookingView
-from kilat.services.payment.repository import PaymentRepository
 
 
 class BookingSnapshot(BookingFact):
@@ -27,7 +27,7 @@ class BookingSnapshot(BookingFact):
 async def apply_booking_fact(session: AsyncSession, fact: BookingFact,
                              as_of: datetime) -> BookingView:
     """Record what a booking event (or a direct read) says, unless newer news is already in."""
-    view = await PaymentRepository(session).booking(fact.booking_id)
+    view = await EscrowRepository(session).booking(fact.booking_id)
     if view is None:
         view = BookingView(booking_id=fact.booking_id, owner_id=fact.owner_id, status=fact.status,
                            price_cents=fact.estimated_price_cents or 0,
@@ -70,7 +70,7 @@ async def ensure_booking(ctx: PaymentContext, booking_id: uuid.UUID,
 
 async def _known(ctx: PaymentContext, booking_id: uuid.UUID) -> bool:
     async with ctx.database.session(write=False) as session:
-        return await PaymentRepository(session).booking(booking_id) is not None
+        return await EscrowRepository(session).booking(booking_id) is not None
 
 
 async def _remember(ctx: PaymentContext, booking: dict[str, Any]) -> bool:

@@ -22,7 +22,7 @@ from kilat.platform.events import Event
 from kilat.platform.runtime import ServiceRuntime
 from kilat.services.payment.bookings import apply_booking_fact
 from kilat.services.payment.context import PaymentContext
-from kilat.services.payment.domain import EscrowAction
+from kilat.services.payment.escrow.domain import EscrowAction
 from kilat.services.payment.escrow.settlement import Settlement
 from kilat.services.payment.referrals.service import credit_if_due, record_referral
 

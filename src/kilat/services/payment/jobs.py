@@ -12,11 +12,12 @@ from kilat.platform.idempotency import purge_expired_keys
 from kilat.platform.models import utcnow
 from kilat.platform.runtime import ServiceRuntime
 from kilat.services.payment.context import PaymentContext
-from kilat.services.payment.domain import CashOutStatus
+from kilat.services.payment.escrow.repository import EscrowRepository
 from kilat.services.payment.escrow.service import Escrow
 from kilat.services.payment.escrow.settlement import Settlement
+from kilat.services.payment.payouts.domain import CashOutStatus
+from kilat.services.payment.payouts.repository import PayoutRepository
 from kilat.services.payment.payouts.service import advance_cash_out
-from kilat.services.payment.repository import PaymentRepository
 from kilat.services.payment.subscriptions.service import expire_due, renew_due
 
 log = structlog.get_logger(__name__)
@@ -26,9 +27,9 @@ async def run_due_work(ctx: PaymentContext, now: datetime | None = None) -> None
     """Carry out due releases and refunds, then move every open cash-out one step."""
     now = now or utcnow()
     async with ctx.database.session(write=False) as session:
-        repo = PaymentRepository(session)
+        repo = EscrowRepository(session)
         actions = await repo.due_actions(now)
-        cash_outs = await repo.cash_outs_in(CashOutStatus.PENDING, CashOutStatus.PROCESSING)
+        cash_outs = await PayoutRepository(session).cash_outs_in(CashOutStatus.PENDING, CashOutStatus.PROCESSING)
     settlement = Settlement(ctx)
     for payment_id in actions:
         await settlement.run_action(payment_id)
@@ -42,7 +43,7 @@ async def sweep(ctx: PaymentContext, now: datetime | None = None) -> None:
     now = now or utcnow()
     stale_before = now - timedelta(seconds=ctx.settings.stale_pending_seconds)
     async with ctx.database.session(write=False) as session:
-        repo = PaymentRepository(session)
+        repo = EscrowRepository(session)
         lapsed = await repo.lapsed_holds(now)
         stale = await repo.stale_pending(stale_before)
     for payment_id in lapsed:

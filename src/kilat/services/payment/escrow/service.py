@@ -27,7 +27,6 @@ from kilat.platform.errors import (
     not_found,
 )
 from kilat.platform.models import utcnow
-from kilat.services.payment import events
 from kilat.services.payment.adapters.provider import (
     CardDeclined,
     IntentStateError,
@@ -35,27 +34,33 @@ from kilat.services.payment.adapters.provider import (
     ProviderError,
 )
 from kilat.services.payment.context import PaymentContext
-from kilat.services.payment.domain import (
+from kilat.services.payment.escrow import events
+from kilat.services.payment.escrow.domain import (
     PAYABLE_BOOKING_STATUSES,
-    PROMO_ALREADY_USED,
-    PROMO_NOT_FOUND,
-    PROMO_UNAVAILABLE,
     EscrowStatus,
     Quote,
     check_transition,
-    credit_account,
     credit_reserved_entry,
-    evaluate_promo,
     hold_entry,
-    normalise_code,
     quote_payment,
     return_entry,
 )
+from kilat.services.payment.escrow.repository import EscrowRepository
+from kilat.services.payment.escrow.schemas import PaymentInitiate
 from kilat.services.payment.ledger import service as ledger
+from kilat.services.payment.ledger.domain import credit_account
+from kilat.services.payment.ledger.repository import LedgerRepository
 from kilat.services.payment.models import BookingView, Payment, Promo, PromoUsage
+from kilat.services.payment.promos.domain import (
+    PROMO_ALREADY_USED,
+    PROMO_NOT_FOUND,
+    PROMO_UNAVAILABLE,
+    evaluate_promo,
+    normalise_code,
+)
+from kilat.services.payment.promos.repository import PromoRepository
 from kilat.services.payment.promos.service import promo_terms
-from kilat.services.payment.repository import PaymentRepository
-from kilat.services.payment.schemas import PaymentInitiate
+from kilat.services.payment.subscriptions.repository import SubscriptionRepository
 
 log = structlog.get_logger(__name__)
 
@@ -94,14 +99,14 @@ def quote_of(payment: Payment) -> Quote:
                  payment.platform_fee_cents, payment.runner_payout_cents)
 
 
-async def return_funds(repo: PaymentRepository, payment: Payment, kind: str, *,
+async def return_funds(repo: EscrowRepository, payment: Payment, kind: str, *,
                        charged: int) -> None:
     """Give back what escrow holds (card money, the platform's discount, credit) and promo use."""
     discount = payment.discount_cents if charged else 0
-    await ledger.post(repo, return_entry(
+    await ledger.post(repo.session, return_entry(
         kind, payment.id, payment.owner_id, charged=charged, discount=discount,
         credit=payment.credit_applied_cents, attempt=payment.attempt), payment.currency)
-    await repo.release_promo_use(payment.id)
+    await PromoRepository(repo.session).release_promo_use(payment.id)
 
 
 def can_read(user: Principal, payment: Payment, booking: BookingView | None) -> bool:
@@ -146,7 +151,7 @@ class Escrow:
         """Step 1: the payment as ``pending``, with its promo use and credit reserved."""
         try:
             async with self.database.session() as session:
-                repo = PaymentRepository(session)
+                repo = EscrowRepository(session)
                 booking = await repo.load_or_404(BookingView, body.booking_id, "Booking")
                 self._check_payable(user, booking, body)
                 existing = await repo.payment_for_booking(booking.booking_id)
@@ -158,7 +163,7 @@ class Escrow:
                 await session.flush()
                 if promo is not None:
                     await self._use_promo(repo, promo, payment)
-                await ledger.post(repo, credit_reserved_entry(
+                await ledger.post(repo.session, credit_reserved_entry(
                     payment.id, payment.owner_id, quote.credit_applied_cents, payment.attempt),
                     payment.currency)
                 return Attempt(payment.id, payment.attempt, quote.charged_cents, payment.currency,
@@ -192,7 +197,7 @@ class Escrow:
                        f"payment {payment.id} is {payment.escrow_status}")
 
     @staticmethod
-    def _new_attempt(repo: PaymentRepository, payment: Payment | None,
+    def _new_attempt(repo: EscrowRepository, payment: Payment | None,
                      booking: BookingView) -> Payment:
         if payment is None:
             payment = Payment(booking_id=booking.booking_id, owner_id=booking.owner_id, attempt=0,
@@ -207,27 +212,29 @@ class Escrow:
         return payment
 
     @staticmethod
-    async def _promo(repo: PaymentRepository, code: str | None) -> Promo | None:
+    async def _promo(repo: EscrowRepository, code: str | None) -> Promo | None:
         if not code:
             return None
-        promo = await repo.promo_by_code(normalise_code(code))
+        promo = await PromoRepository(repo.session).promo_by_code(normalise_code(code))
         if promo is None:
             raise BadRequest(PROMO_NOT_FOUND)
         return promo
 
-    async def _quote(self, repo: PaymentRepository, owner_id: uuid.UUID, price: int,
+    async def _quote(self, repo: EscrowRepository, owner_id: uuid.UUID, price: int,
                      promo: Promo | None) -> Quote:
         discount = 0
         if promo is not None:
-            used = await repo.promo_used_by(promo.id, owner_id)
+            used = await PromoRepository(repo.session).promo_used_by(promo.id, owner_id)
             verdict = evaluate_promo(promo_terms(promo), price, utcnow(), already_used=used)
             if not verdict.valid:
                 refused = Conflict if verdict.exhausted or used else BadRequest
                 raise refused(verdict.message)
             discount = verdict.discount_cents
-        subscription = await repo.active_subscription(owner_id, utcnow())
-        await repo.lock_account(credit_account(owner_id))
-        credit = max(0, await repo.balance(credit_account(owner_id)))
+        subscription = await SubscriptionRepository(repo.session).active_subscription(
+            owner_id, utcnow())
+        ledger_repo = LedgerRepository(repo.session)
+        await ledger_repo.lock_account(credit_account(owner_id))
+        credit = max(0, await ledger_repo.balance(credit_account(owner_id)))
         return quote_payment(
             price, fee_percent=self.settings.platform_fee_percent,
             subscription_percent=subscription.discount_percent if subscription else 0,
@@ -248,7 +255,7 @@ class Escrow:
         payment.customer_email = str(body.customer_email) if body.customer_email else None
 
     @staticmethod
-    async def _use_promo(repo: PaymentRepository, promo: Promo, payment: Payment) -> None:
+    async def _use_promo(repo: EscrowRepository, promo: Promo, payment: Payment) -> None:
         repo.session.add(PromoUsage(promo_id=promo.id, user_id=payment.owner_id,
                                     payment_id=payment.id,
                                     discount_cents=payment.promo_discount_cents))
@@ -256,13 +263,13 @@ class Escrow:
             await repo.session.flush()
         except IntegrityError as exc:
             raise Conflict(PROMO_ALREADY_USED) from exc
-        if not await repo.claim_promo_use(promo.id):
+        if not await PromoRepository(repo.session).claim_promo_use(promo.id):
             raise Conflict(PROMO_UNAVAILABLE)
 
     async def _hold(self, attempt: Attempt, intent: PaymentIntent) -> Payment:
         """Step 3: the authorization becomes escrow, in the ledger and ``payment.escrow_held``."""
         async with self.database.session() as session:
-            repo = PaymentRepository(session)
+            repo = EscrowRepository(session)
             payment = await repo.load(Payment, attempt.payment_id, for_update=True)
             if payment.escrow_status != EscrowStatus.PENDING or payment.attempt != attempt.attempt:
                 raise HoldAborted("payment changed while it was being authorized")
@@ -276,7 +283,7 @@ class Escrow:
             payment.provider_payment_id = intent.id
             payment.authorization_expires_at = intent.expires_at
             payment.runner_id = booking.runner_id
-            await ledger.post(repo, hold_entry(payment.id, payment.owner_id, quote_of(payment),
+            await ledger.post(repo.session, hold_entry(payment.id, payment.owner_id, quote_of(payment),
                                                payment.attempt), payment.currency)
             await session.flush()
             await events.escrow_held(session, payment)
@@ -287,7 +294,7 @@ class Escrow:
         if intent is not None and intent.is_authorized:
             await self._void(intent.id, f"void:{attempt.payment_id}:{attempt.attempt}")
         async with self.database.session() as session:
-            repo = PaymentRepository(session)
+            repo = EscrowRepository(session)
             payment = await repo.load(Payment, attempt.payment_id, for_update=True)
             if payment.escrow_status != EscrowStatus.PENDING or payment.attempt != attempt.attempt:
                 return
@@ -313,7 +320,7 @@ class Escrow:
     async def recover(self, payment_id: uuid.UUID) -> None:
         """Finish a hold left ``pending`` by a crash: cancel whatever the processor holds."""
         async with self.database.session(write=False) as session:
-            payment = await PaymentRepository(session).load(Payment, payment_id)
+            payment = await EscrowRepository(session).load(Payment, payment_id)
         if payment is None or payment.escrow_status != EscrowStatus.PENDING:
             return
         attempt = Attempt(payment.id, payment.attempt, payment.charged_cents, payment.currency,
@@ -329,7 +336,7 @@ async def read_payment(session: AsyncSession, user: Principal, payment: Payment 
         raise not_found("Payment", reference)
     if can_read(user, payment, None):
         return payment  # the owner, admin or recorded runner: no need to read the booking
-    booking = await PaymentRepository(session).booking(payment.booking_id)
+    booking = await EscrowRepository(session).booking(payment.booking_id)
     if not can_read(user, payment, booking):
         raise Forbidden("not your payment")
     return payment

@@ -16,23 +16,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilat.platform.errors import Conflict, Unprocessable
 from kilat.platform.models import utcnow
-from kilat.services.payment import events
 from kilat.services.payment.adapters.provider import (
     AuthorizationExpired,
     IntentStateError,
     ProviderError,
 )
 from kilat.services.payment.context import PaymentContext
-from kilat.services.payment.domain import (
+from kilat.services.payment.escrow import events
+from kilat.services.payment.escrow.domain import (
     EscrowAction,
     EscrowStatus,
     release_entry,
     retry_delay,
 )
+from kilat.services.payment.escrow.repository import EscrowRepository
 from kilat.services.payment.escrow.service import move, quote_of, return_funds
 from kilat.services.payment.ledger import service as ledger
 from kilat.services.payment.models import BookingView, Payment
-from kilat.services.payment.repository import PaymentRepository
 
 log = structlog.get_logger(__name__)
 
@@ -55,7 +55,7 @@ class Settlement:
         The row lock orders this against a hold being recorded: the hold either commits first
         (and is seen here as held) or sees the booking's new status and aborts.
         """
-        payment = await PaymentRepository(session).payment_for_booking(booking_id, for_update=True)
+        payment = await EscrowRepository(session).payment_for_booking(booking_id, for_update=True)
         if payment is None or payment.escrow_status != EscrowStatus.HELD:
             return False
         if payment.pending_action is not None:
@@ -74,14 +74,14 @@ class Settlement:
     @staticmethod
     async def follow_runner(session: AsyncSession, booking: BookingView) -> None:
         """Keep a held payment's runner in step with the booking (accepted, declined)."""
-        payment = await PaymentRepository(session).payment_for_booking(booking.booking_id)
+        payment = await EscrowRepository(session).payment_for_booking(booking.booking_id)
         if payment is not None and payment.escrow_status == EscrowStatus.HELD:
             payment.runner_id = booking.runner_id
 
     async def refund(self, payment_id: uuid.UUID, reason: str) -> Payment:
         """Admin refund of a held payment (422 when it is not held)."""
         async with self.database.session() as session:
-            repo = PaymentRepository(session)
+            repo = EscrowRepository(session)
             payment = await repo.load_or_404(Payment, payment_id, "Payment", for_update=True)
             if payment.escrow_status != EscrowStatus.HELD:
                 raise Unprocessable("payment is not held",
@@ -92,7 +92,7 @@ class Settlement:
                                reason=f"admin refund: {reason}")
         if await self.run_action(payment_id):
             async with self.database.session(write=False) as session:
-                return await PaymentRepository(session).load(Payment, payment_id)
+                return await EscrowRepository(session).load(Payment, payment_id)
         return await self._after_worker(payment_id)
 
     async def _after_worker(self, payment_id: uuid.UUID) -> Payment:
@@ -102,7 +102,7 @@ class Settlement:
         deadline = loop.time() + ACTION_WAIT_SECONDS
         while True:
             async with self.database.session(write=False) as session:
-                payment = await PaymentRepository(session).load(Payment, payment_id)
+                payment = await EscrowRepository(session).load(Payment, payment_id)
             if payment.pending_action is None or loop.time() >= deadline:
                 return payment
             await asyncio.sleep(0.02)
@@ -131,7 +131,7 @@ class Settlement:
     async def _claim_action(self, payment_id: uuid.UUID) -> tuple[str, str | None] | None:
         now = utcnow()
         async with self.database.session() as session:
-            payment = await PaymentRepository(session).load(Payment, payment_id, for_update=True)
+            payment = await EscrowRepository(session).load(Payment, payment_id, for_update=True)
             if payment is None or payment.pending_action is None or payment.action_due_at > now:
                 return None
             payment.action_attempts += 1
@@ -140,7 +140,7 @@ class Settlement:
 
     async def _retry_later(self, payment_id: uuid.UUID, exc: Exception) -> None:
         async with self.database.session() as session:
-            payment = await PaymentRepository(session).load(Payment, payment_id, for_update=True)
+            payment = await EscrowRepository(session).load(Payment, payment_id, for_update=True)
             payment.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if isinstance(exc, IntentStateError):
                 payment.action_due_at = None
@@ -151,7 +151,7 @@ class Settlement:
 
     async def _settle(self, payment_id: uuid.UUID, action: str) -> None:
         async with self.database.session() as session:
-            repo = PaymentRepository(session)
+            repo = EscrowRepository(session)
             payment = await repo.load(Payment, payment_id, for_update=True)
             if payment.escrow_status != EscrowStatus.HELD or payment.pending_action != action:
                 return
@@ -162,16 +162,16 @@ class Settlement:
             payment.pending_action = payment.action_due_at = payment.last_error = None
             await session.flush()
 
-    async def _release(self, repo: PaymentRepository, payment: Payment) -> None:
+    async def _release(self, repo: EscrowRepository, payment: Payment) -> None:
         payment.runner_id = payment.action_runner_id or payment.runner_id
         move(payment, EscrowStatus.RELEASED)
         payment.escrow_released_at = utcnow()
-        await ledger.post(repo, release_entry(payment.id, payment.runner_id, quote_of(payment)),
+        await ledger.post(repo.session, release_entry(payment.id, payment.runner_id, quote_of(payment)),
                           payment.currency)
         await repo.session.flush()
         await events.escrow_released(repo.session, payment)
 
-    async def _refund(self, repo: PaymentRepository, payment: Payment) -> None:
+    async def _refund(self, repo: EscrowRepository, payment: Payment) -> None:
         await return_funds(repo, payment, "refund", charged=payment.charged_cents)
         move(payment, EscrowStatus.REFUNDED)
         payment.refunded_at = utcnow()
@@ -182,7 +182,7 @@ class Settlement:
     async def lapse(self, payment_id: uuid.UUID, reason: str) -> None:
         """The hold expired at the processor: the escrow is void and the payment failed."""
         async with self.database.session() as session:
-            repo = PaymentRepository(session)
+            repo = EscrowRepository(session)
             payment = await repo.load(Payment, payment_id, for_update=True)
             if payment.escrow_status != EscrowStatus.HELD:
                 return

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kilat.services.payment.domain import EscrowStatus, JournalEntry, escrow_account
-from kilat.services.payment.repository import PaymentRepository
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kilat.services.payment.escrow.domain import EscrowStatus
+from kilat.services.payment.escrow.repository import EscrowRepository
+from kilat.services.payment.ledger.domain import JournalEntry, escrow_account
+from kilat.services.payment.ledger.repository import LedgerRepository
 
 
-async def post(repo: PaymentRepository, entry: JournalEntry, currency: str) -> bool:
+async def post(session: AsyncSession, entry: JournalEntry, currency: str) -> bool:
     """Post ``entry`` once; a repeat of the same reference is ignored (returns False)."""
+    repo = LedgerRepository(session)
     if not entry.postings or await repo.has_entry(entry.reference):
         return False
     await repo.add_entry(entry, currency)
@@ -27,11 +32,12 @@ class LedgerReport:
     negative_balances: dict[str, int] = field(default_factory=dict)
 
 
-async def check(repo: PaymentRepository) -> LedgerReport:
+async def check(session: AsyncSession) -> LedgerReport:
     """Prove the books: every entry and all accounts sum to zero, escrow matches payments."""
+    repo = LedgerRepository(session)
     entries, postings, total = await repo.ledger_totals()
     unbalanced = await repo.unbalanced_entries()
-    mismatches = await _escrow_mismatches(repo)
+    mismatches = await _escrow_mismatches(repo, EscrowRepository(session))
     negative = {account: amount
                 for prefix in ("runner:", "credit:")
                 for account, amount in (await repo.nonzero_balances(prefix)).items() if amount < 0}
@@ -39,10 +45,10 @@ async def check(repo: PaymentRepository) -> LedgerReport:
     return LedgerReport(balanced, entries, postings, total, unbalanced, mismatches, negative)
 
 
-async def _escrow_mismatches(repo: PaymentRepository) -> list[dict]:
+async def _escrow_mismatches(repo: LedgerRepository, payments: EscrowRepository) -> list[dict]:
     """Escrow holds the price of each held payment, the reserved credit of a pending one, else 0."""
     expected = {}
-    for payment in await repo.open_payments():
+    for payment in await payments.open_payments():
         held = payment.escrow_status == EscrowStatus.HELD
         expected[escrow_account(payment.id)] = (
             payment.amount_cents if held else payment.credit_applied_cents)

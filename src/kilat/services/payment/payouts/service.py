@@ -10,14 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilat.platform.errors import BadRequest, Conflict, Forbidden, not_found
 from kilat.platform.models import utcnow
-from kilat.services.payment import events
 from kilat.services.payment.adapters.rail import (
     RailError,
     TransferStatus,
     UnknownTransfer,
 )
 from kilat.services.payment.context import PaymentContext
-from kilat.services.payment.domain import (
+from kilat.services.payment.ledger import service as ledger
+from kilat.services.payment.ledger.domain import runner_account
+from kilat.services.payment.ledger.repository import LedgerRepository
+from kilat.services.payment.models import CashOut, PayoutDestination
+from kilat.services.payment.payouts import events
+from kilat.services.payment.payouts.domain import (
     CASH_OUT_OVER_BALANCE,
     CashOutStatus,
     can_cash_out,
@@ -25,12 +29,9 @@ from kilat.services.payment.domain import (
     cash_out_entry,
     cash_out_reversed_entry,
     cash_out_settled_entry,
-    runner_account,
 )
-from kilat.services.payment.ledger import service as ledger
-from kilat.services.payment.models import CashOut, PayoutDestination
-from kilat.services.payment.repository import PaymentRepository
-from kilat.services.payment.schemas import (
+from kilat.services.payment.payouts.repository import PayoutRepository
+from kilat.services.payment.payouts.schemas import (
     CashOutCreate,
     DestinationCreate,
     DestinationUpdate,
@@ -39,7 +40,7 @@ from kilat.services.payment.schemas import (
 log = structlog.get_logger(__name__)
 
 
-async def own_destination(repo: PaymentRepository, runner_id: uuid.UUID,
+async def own_destination(repo: PayoutRepository, runner_id: uuid.UUID,
                           destination_id: uuid.UUID) -> PayoutDestination:
     destination = await repo.load(PayoutDestination, destination_id)
     if destination is None or destination.deleted_at is not None:
@@ -52,7 +53,7 @@ async def own_destination(repo: PaymentRepository, runner_id: uuid.UUID,
 async def add_destination(session: AsyncSession, runner_id: uuid.UUID,
                           body: DestinationCreate) -> PayoutDestination:
     """A new account; the first one, or one marked so, becomes the default."""
-    repo = PaymentRepository(session)
+    repo = PayoutRepository(session)
     has_any = await session.scalar(repo.destinations_query(runner_id).limit(1)) is not None
     if body.is_default:
         await repo.clear_default_destination(runner_id)
@@ -66,7 +67,7 @@ async def add_destination(session: AsyncSession, runner_id: uuid.UUID,
 async def change_destination(session: AsyncSession, runner_id: uuid.UUID,
                              destination_id: uuid.UUID,
                              body: DestinationUpdate) -> PayoutDestination:
-    repo = PaymentRepository(session)
+    repo = PayoutRepository(session)
     destination = await own_destination(repo, runner_id, destination_id)
     if body.version is not None and body.version != destination.version:
         raise Conflict("destination was modified concurrently", "reload it and try again")
@@ -80,22 +81,22 @@ async def change_destination(session: AsyncSession, runner_id: uuid.UUID,
 
 async def remove_destination(session: AsyncSession, runner_id: uuid.UUID,
                              destination_id: uuid.UUID) -> None:
-    destination = await own_destination(PaymentRepository(session), runner_id, destination_id)
+    destination = await own_destination(PayoutRepository(session), runner_id, destination_id)
     destination.deleted_at = utcnow()
     destination.is_default = False
     await session.flush()
 
 
-async def available_balance(repo: PaymentRepository, runner_id: uuid.UUID) -> int:
+async def available_balance(repo: PayoutRepository, runner_id: uuid.UUID) -> int:
     """Released payouts less every cash-out still pending, processing or completed (with fees)."""
-    return await repo.balance(runner_account(runner_id))
+    return await LedgerRepository(repo.session).balance(runner_account(runner_id))
 
 
 async def request_cash_out(session: AsyncSession, ctx: PaymentContext, runner_id: uuid.UUID,
                            body: CashOutCreate) -> CashOut:
-    repo = PaymentRepository(session)
+    repo = PayoutRepository(session)
     await own_destination(repo, runner_id, body.destination_id)
-    await repo.lock_account(runner_account(runner_id))
+    await LedgerRepository(session).lock_account(runner_account(runner_id))
     fee = ctx.settings.cash_out_fee_cents
     balance = await available_balance(repo, runner_id)
     if not can_cash_out(body.amount_myr_cents, fee, balance):
@@ -106,7 +107,7 @@ async def request_cash_out(session: AsyncSession, ctx: PaymentContext, runner_id
                        currency=ctx.settings.currency, status=CashOutStatus.PENDING)
     session.add(cash_out)
     await session.flush()
-    await ledger.post(repo, cash_out_entry(cash_out.id, runner_id, cash_out.amount_cents, fee),
+    await ledger.post(repo.session, cash_out_entry(cash_out.id, runner_id, cash_out.amount_cents, fee),
                       cash_out.currency)
     await events.cash_out_changed(session, cash_out)
     ctx.wake_after_commit(session)
@@ -117,7 +118,7 @@ async def advance_cash_out(ctx: PaymentContext, cash_out_id: uuid.UUID,
                            now: datetime | None = None) -> None:
     """One step on the rail: submit a pending transfer, or settle or fail a processing one."""
     async with ctx.database.session(write=False) as session:
-        cash_out = await PaymentRepository(session).load(CashOut, cash_out_id)
+        cash_out = await PayoutRepository(session).load(CashOut, cash_out_id)
     if cash_out.status == CashOutStatus.PENDING:
         await _submit(ctx, cash_out)
     elif cash_out.status == CashOutStatus.PROCESSING:
@@ -126,7 +127,7 @@ async def advance_cash_out(ctx: PaymentContext, cash_out_id: uuid.UUID,
 
 async def _submit(ctx: PaymentContext, cash_out: CashOut) -> None:
     async with ctx.database.session(write=False) as session:
-        destination = await PaymentRepository(session).load(PayoutDestination,
+        destination = await PayoutRepository(session).load(PayoutDestination,
                                                             cash_out.destination_id)
     try:
         transfer = await ctx.rail.submit(
@@ -138,7 +139,7 @@ async def _submit(ctx: PaymentContext, cash_out: CashOut) -> None:
         log.warning("cash-out not submitted yet", cash_out_id=str(cash_out.id), error=str(exc))
         return
     async with ctx.database.session() as session:
-        row = await PaymentRepository(session).load(CashOut, cash_out.id, for_update=True)
+        row = await PayoutRepository(session).load(CashOut, cash_out.id, for_update=True)
         if row.status == CashOutStatus.PENDING:
             row.status = CashOutStatus.PROCESSING
             row.rail_reference = transfer.reference
@@ -166,7 +167,7 @@ async def _settle(ctx: PaymentContext, cash_out: CashOut, now: datetime) -> None
 async def _finish(ctx: PaymentContext, cash_out_id: uuid.UUID, status: CashOutStatus,
                   reason: str | None = None) -> None:
     async with ctx.database.session() as session:
-        repo = PaymentRepository(session)
+        repo = PayoutRepository(session)
         cash_out = await repo.load(CashOut, cash_out_id, for_update=True)
         if cash_out.status != CashOutStatus.PROCESSING:
             return
@@ -179,12 +180,12 @@ async def _finish(ctx: PaymentContext, cash_out_id: uuid.UUID, status: CashOutSt
             cash_out.failure_reason = reason
             entry = cash_out_reversed_entry(cash_out.id, cash_out.runner_id,
                                             cash_out.amount_cents, cash_out.fee_cents)
-        await ledger.post(repo, entry, cash_out.currency)
+        await ledger.post(repo.session, entry, cash_out.currency)
         await session.flush()
         await events.cash_out_changed(session, cash_out)
 
 
-async def own_cash_out(repo: PaymentRepository, runner_id: uuid.UUID, cash_out_id: uuid.UUID,
+async def own_cash_out(repo: PayoutRepository, runner_id: uuid.UUID, cash_out_id: uuid.UUID,
                        *, is_admin: bool = False) -> CashOut:
     cash_out = await repo.load_or_404(CashOut, cash_out_id, "Cash-out")
     if cash_out.runner_id != runner_id and not is_admin:

@@ -10,10 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kilat.platform.auth import Principal
 from kilat.platform.errors import Conflict
 from kilat.platform.models import utcnow
-from kilat.services.payment.domain import PromoTerms, evaluate_promo, normalise_code
 from kilat.services.payment.models import Promo
-from kilat.services.payment.repository import PaymentRepository
-from kilat.services.payment.schemas import PromoCreate, PromoValidate, PromoValidation
+from kilat.services.payment.promos.domain import (
+    PromoTerms,
+    evaluate_promo,
+    normalise_code,
+)
+from kilat.services.payment.promos.repository import PromoRepository
+from kilat.services.payment.promos.schemas import (
+    PromoCreate,
+    PromoValidate,
+    PromoValidation,
+)
 
 
 def promo_terms(promo: Promo) -> PromoTerms:
@@ -23,7 +31,7 @@ def promo_terms(promo: Promo) -> PromoTerms:
 
 
 async def create_promo(session: AsyncSession, admin: Principal, body: PromoCreate) -> Promo:
-    repo = PaymentRepository(session)
+    repo = PromoRepository(session)
     if await repo.promo_by_code(body.code) is not None:
         raise Conflict("promo code already exists", f"code '{body.code}'")
     promo = Promo(**body.model_dump(), current_uses=0, created_by=admin.user_id)
@@ -35,7 +43,7 @@ async def create_promo(session: AsyncSession, admin: Principal, body: PromoCreat
 async def validate_promo(session: AsyncSession, user_id: uuid.UUID,
                          body: PromoValidate) -> PromoValidation:
     """Always an answer, never an error: what the code would take off ``amount_cents``."""
-    repo = PaymentRepository(session)
+    repo = PromoRepository(session)
     code = normalise_code(body.code)
     promo = await repo.promo_by_code(code)
     used = promo is not None and await repo.promo_used_by(promo.id, user_id)
@@ -46,7 +54,7 @@ async def validate_promo(session: AsyncSession, user_id: uuid.UUID,
 
 
 async def live_promos(session: AsyncSession) -> list[Promo]:
-    query = PaymentRepository(session).promos_query(live=True, now=utcnow())
+    query = PromoRepository(session).promos_query(live=True, now=utcnow())
     return list(await session.scalars(query))
 
 
@@ -55,7 +63,7 @@ DEMO_PROMO = "WELCOME10"
 
 async def seed_demo(session: AsyncSession) -> None:
     """A welcome promo, so a new user can try a discounted payment (safe to run again)."""
-    if await PaymentRepository(session).promo_by_code(DEMO_PROMO) is not None:
+    if await PromoRepository(session).promo_by_code(DEMO_PROMO) is not None:
         return
     now = utcnow()
     session.add(Promo(code=DEMO_PROMO, description="10% off your first booking, up to RM10",

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kilat.platform.auth import Principal
 from kilat.platform.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from kilat.platform.models import utcnow
-from kilat.services.payment import events
 from kilat.services.payment.adapters.provider import (
     CardDeclined,
     IntentStateError,
@@ -20,18 +19,19 @@ from kilat.services.payment.adapters.provider import (
     ProviderError,
 )
 from kilat.services.payment.context import PaymentContext
-from kilat.services.payment.domain import (
+from kilat.services.payment.escrow.service import PaymentDeclined
+from kilat.services.payment.ledger import service as ledger
+from kilat.services.payment.models import Subscription
+from kilat.services.payment.subscriptions import events
+from kilat.services.payment.subscriptions.domain import (
     PLANS,
     Plan,
     SubscriptionStatus,
     subscription_entry,
     subscription_renewal_entry,
 )
-from kilat.services.payment.escrow.service import PaymentDeclined
-from kilat.services.payment.ledger import service as ledger
-from kilat.services.payment.models import Subscription
-from kilat.services.payment.repository import PaymentRepository
-from kilat.services.payment.schemas import SubscriptionCreate
+from kilat.services.payment.subscriptions.repository import SubscriptionRepository
+from kilat.services.payment.subscriptions.schemas import SubscriptionCreate
 
 log = structlog.get_logger(__name__)
 
@@ -84,7 +84,7 @@ class Subscriptions:
         crash between charge and commit) charge once and extend once.
         """
         async with self.database.session(write=False) as session:
-            subscription = await PaymentRepository(session).load(Subscription, subscription_id)
+            subscription = await SubscriptionRepository(session).load(Subscription, subscription_id)
         if (subscription is None or subscription.status != SubscriptionStatus.ACTIVE
                 or not subscription.auto_renew):
             return False
@@ -116,7 +116,7 @@ class Subscriptions:
     async def _extend(self, subscription_id: uuid.UUID, period_end: datetime, plan: Plan,
                       intent: PaymentIntent) -> bool:
         async with self.database.session() as session:
-            repo = PaymentRepository(session)
+            repo = SubscriptionRepository(session)
             subscription = await repo.load(Subscription, subscription_id, for_update=True)
             if subscription.expires_at != period_end:
                 return False  # extended meanwhile, by this same charge (same idempotency key)
@@ -128,7 +128,7 @@ class Subscriptions:
                 subscription.price_cents = plan.price_cents
                 subscription.discount_percent = plan.discount_percent
                 subscription.provider_payment_id = intent.id
-                await ledger.post(repo, subscription_renewal_entry(
+                await ledger.post(repo.session, subscription_renewal_entry(
                     subscription.id, subscription.user_id, plan.price_cents, period_end),
                     subscription.currency)
                 await session.flush()
@@ -142,7 +142,7 @@ class Subscriptions:
         """No renewal: expire now if the period is over, else stop renewing and let the expiry
         job end it when the paid period is over."""
         async with self.database.session() as session:
-            subscription = await PaymentRepository(session).load(Subscription, subscription_id,
+            subscription = await SubscriptionRepository(session).load(Subscription, subscription_id,
                                                          for_update=True)
             if (subscription.status != SubscriptionStatus.ACTIVE
                     or subscription.expires_at != period_end):
@@ -156,7 +156,7 @@ class Subscriptions:
     async def _reserve(self, user_id: uuid.UUID, plan: Plan, card: str | None) -> uuid.UUID:
         try:
             async with self.database.session() as session:
-                repo = PaymentRepository(session)
+                repo = SubscriptionRepository(session)
                 await _refuse_second(session, repo, user_id)
                 subscription = Subscription(
                     user_id=user_id, plan=plan.plan, price_cents=plan.price_cents,
@@ -171,12 +171,12 @@ class Subscriptions:
     async def _start(self, subscription_id: uuid.UUID, plan: Plan,
                      intent: PaymentIntent) -> Subscription:
         async with self.database.session() as session:
-            repo = PaymentRepository(session)
+            repo = SubscriptionRepository(session)
             subscription = await repo.load(Subscription, subscription_id, for_update=True)
             subscription.status = SubscriptionStatus.ACTIVE
             subscription.started_at, subscription.expires_at = plan.window(utcnow())
             subscription.provider_payment_id = intent.id
-            await ledger.post(repo, subscription_entry(subscription.id, subscription.user_id,
+            await ledger.post(repo.session, subscription_entry(subscription.id, subscription.user_id,
                                                        subscription.price_cents),
                               subscription.currency)
             await session.flush()
@@ -185,7 +185,7 @@ class Subscriptions:
 
     async def _fail(self, subscription_id: uuid.UUID, reason: str) -> None:
         async with self.database.session() as session:
-            subscription = await PaymentRepository(session).load(Subscription, subscription_id)
+            subscription = await SubscriptionRepository(session).load(Subscription, subscription_id)
             subscription.status = SubscriptionStatus.FAILED
             subscription.failure_reason = reason
 
@@ -206,7 +206,7 @@ class Subscriptions:
             log.error("subscription charge not refunded", intent=intent.id, error=str(exc))
 
 
-async def _refuse_second(session: AsyncSession, repo: PaymentRepository,
+async def _refuse_second(session: AsyncSession, repo: SubscriptionRepository,
                          user_id: uuid.UUID) -> None:
     current = await repo.current_subscription(user_id)
     if current is None:
@@ -220,7 +220,7 @@ async def _refuse_second(session: AsyncSession, repo: PaymentRepository,
 
 
 async def active_subscription(session: AsyncSession, user_id: uuid.UUID) -> Subscription:
-    subscription = await PaymentRepository(session).active_subscription(user_id, utcnow())
+    subscription = await SubscriptionRepository(session).active_subscription(user_id, utcnow())
     if subscription is None:
         raise NotFound(NO_ACTIVE)
     return subscription
@@ -247,7 +247,7 @@ async def expire(session: AsyncSession, subscription: Subscription) -> None:
 async def expire_due(session: AsyncSession, now: datetime) -> int:
     """The expiry job: active subscriptions past their end that do not renew become ``expired``
     (an auto-renewing one ends only when its renewal fails, see ``Subscriptions.renew``)."""
-    due = await PaymentRepository(session).subscriptions_to_expire(now)
+    due = await SubscriptionRepository(session).subscriptions_to_expire(now)
     for subscription in due:
         await expire(session, subscription)
     return len(due)
@@ -257,7 +257,7 @@ async def renew_due(ctx: PaymentContext, now: datetime, lead: timedelta = timede
     """The renewal job: charge every auto-renewing subscription ending before ``now + lead``
     (the lead lets a sweep renew before the end, so the discount never lapses)."""
     async with ctx.database.session(write=False) as session:
-        due = await PaymentRepository(session).subscriptions_to_renew(now + lead)
+        due = await SubscriptionRepository(session).subscriptions_to_renew(now + lead)
     subscriptions = Subscriptions(ctx)
     renewed = 0
     for subscription_id in due:
