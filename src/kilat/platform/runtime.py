@@ -20,8 +20,8 @@ from starlette.requests import HTTPConnection
 from kilat.platform import revocations
 from kilat.platform.auth import TokenIssuer, TokenVerifier
 from kilat.platform.db import Database, ensure_database, migrate
-from kilat.platform.events.bus import EventBus
 from kilat.platform.events.admin import dead_letter_router
+from kilat.platform.events.bus import EventBus
 from kilat.platform.events.consumer import EventConsumer, Handler
 from kilat.platform.events.outbox import OutboxRelay
 from kilat.platform.http import (
@@ -36,6 +36,8 @@ from kilat.platform.schemas import storable_params
 from kilat.platform.settings import Settings
 
 log = structlog.get_logger(__name__)
+
+STOP_TIMEOUT_SECONDS = 10.0
 
 Hook = Callable[["ServiceRuntime"], Awaitable[None]]
 C = TypeVar("C")
@@ -188,7 +190,11 @@ class ServiceRuntime:
             await hook(self)
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            # a task that swallows its cancellation must not keep the service from stopping
+            _, stuck = await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_SECONDS)
+            for task in stuck:
+                log.error("background task did not stop when cancelled", task=task.get_name())
         self._tasks.clear()
         await self.database.dispose()
 

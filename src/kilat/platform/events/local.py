@@ -30,6 +30,7 @@ from kilat.platform.events.bus import (
     unavailable_retry_delay,
 )
 from kilat.platform.events.envelope import Event, matches
+from kilat.platform.tasks import stop_if_cancelled
 
 log = structlog.get_logger(__name__)
 
@@ -216,6 +217,7 @@ class LocalBus:
             try:
                 await self._dispatch_due(consumer)
             except Exception as exc:  # the bus file is busy or broken: keep the dispatcher alive
+                stop_if_cancelled(exc)
                 log.error("event dispatch failed", consumer=consumer.name, error=str(exc))
                 await asyncio.sleep(self.idle_poll_seconds)
 
@@ -316,6 +318,7 @@ class LocalBus:
             try:
                 await self.prune()
             except Exception as exc:
+                stop_if_cancelled(exc)
                 log.warning("event bus pruning failed", error=str(exc))
             await asyncio.sleep(self.prune_every_seconds)
 

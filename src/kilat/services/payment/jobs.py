@@ -11,6 +11,7 @@ import structlog
 from kilat.platform.idempotency import purge_expired_keys
 from kilat.platform.models import utcnow
 from kilat.platform.runtime import ServiceRuntime
+from kilat.platform.tasks import stop_if_cancelled
 from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.escrow.repository import EscrowRepository
 from kilat.services.payment.escrow.service import Escrow
@@ -62,6 +63,7 @@ async def _forever(name: str, step, wait) -> None:
         try:
             await step()
         except Exception as exc:  # the next round retries; one bad row must not stop the loop
+            stop_if_cancelled(exc)
             log.exception("payment job failed", job=name, error=str(exc))
         await wait()
 

@@ -43,6 +43,7 @@ from kilat.platform.geoindex import (
     is_indexable,
 )
 from kilat.platform.settings import Profile
+from kilat.platform.tasks import stop_if_cancelled
 from kilat.services.runner.domain import SessionStatus
 from kilat.services.runner.repository import Candidate, RunnerRepository
 from kilat.services.runner.schemas import LocationUpdate
@@ -400,6 +401,7 @@ class LiveRunners:
             try:
                 await work()
             except Exception as exc:
+                stop_if_cancelled(exc)
                 log.warning("live runner task failed", task=name, error=str(exc))
 
 

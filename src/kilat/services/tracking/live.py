@@ -36,6 +36,7 @@ from prometheus_client import Counter as MetricCounter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilat.platform.models import utcnow
+from kilat.platform.tasks import stop_if_cancelled
 from kilat.services.tracking import frames, service
 from kilat.services.tracking.directory import UNKNOWN, LiveTrip, TripDirectory
 from kilat.services.tracking.domain import Fix, FixVerdict, GpsPolicy, judge_fix
@@ -219,6 +220,7 @@ class LiveTracking:
                 try:
                     await self._handle_ping(self._pings.popleft())
                 except Exception as exc:  # one bad ping must not stop the consumer
+                    stop_if_cancelled(exc)
                     log.warning("ping handling failed", error=str(exc))
                     self._count("failed")
                 handled += 1
@@ -333,6 +335,7 @@ class LiveTracking:
             try:
                 await self.trips.refresh()
             except Exception as exc:
+                stop_if_cancelled(exc)
                 log.warning("trip refresh failed", error=str(exc))
             self.trips.sweep(lambda booking_id: self.hub.viewers(str(booking_id)) > 0)
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilat.platform.db import Database
 from kilat.platform.models import utcnow
+from kilat.platform.tasks import stop_if_cancelled
 from kilat.services.tracking.repository import WaypointPartitions, Waypoints
 from kilat.services.tracking.settings import TrackingSettings
 
@@ -88,6 +89,7 @@ class WaypointRetention:
                 if dropped:
                     log.info("waypoint partitions dropped", days=[str(d) for d in dropped])
             except Exception as exc:
+                stop_if_cancelled(exc)
                 log.warning("waypoint maintenance failed", error=str(exc))
 
 
