@@ -234,7 +234,7 @@ async def scenario(trips: int, args, workdir: Path) -> dict:
     url = args.database_url and f"{args.database_url.rstrip('/')}/kilat_bench_{uuid.uuid4().hex[:8]}"
     runtime = ServiceRuntime(descriptor, infra, database_url=url)
     await runtime.start()
-    live = runtime.state["tracking"]
+    live = runtime.context.live
     seeded = await seed_trips(runtime, trips)
     await live.trips.preload()  # as a restarted instance does: live trips are known before pings
     progress(f"{trips} trips seeded")
