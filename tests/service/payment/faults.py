@@ -36,31 +36,36 @@ class FaultyProvider(BuiltinProvider):
         self.faults = FaultPlan()
 
     async def _planned(self, operation: str, call) -> PaymentIntent:
+        """``call`` makes the real call's coroutine: made only when the call happens."""
         planned = self.faults.take(operation)
         if planned is False:
             raise ProviderError(f"{operation}: processor unavailable")
-        intent = await call
+        intent = await call()
         if planned:
             raise ProviderError(f"{operation}: reply lost")
         return intent
 
     async def authorize(self, **kwargs) -> PaymentIntent:
-        return await self._planned("authorize", super().authorize(**kwargs))
+        return await self._planned(
+            "authorize", lambda: super(FaultyProvider, self).authorize(**kwargs))
 
     async def charge(self, **kwargs) -> PaymentIntent:
-        return await self._planned("charge", super().charge(**kwargs))
+        return await self._planned("charge", lambda: super(FaultyProvider, self).charge(**kwargs))
 
     async def capture(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent:
         return await self._planned(
-            "capture", super().capture(intent_id, idempotency_key=idempotency_key))
+            "capture", lambda: super(FaultyProvider, self).capture(intent_id,
+                                                               idempotency_key=idempotency_key))
 
     async def cancel(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent:
         return await self._planned(
-            "cancel", super().cancel(intent_id, idempotency_key=idempotency_key))
+            "cancel", lambda: super(FaultyProvider, self).cancel(intent_id,
+                                                               idempotency_key=idempotency_key))
 
     async def refund(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent:
         return await self._planned(
-            "refund", super().refund(intent_id, idempotency_key=idempotency_key))
+            "refund", lambda: super(FaultyProvider, self).refund(intent_id,
+                                                               idempotency_key=idempotency_key))
 
 
 class FaultyRail(SimulatedRail):
