@@ -15,7 +15,12 @@ import pytest
 
 from kilat.bench.platform import free_ports
 from kilat.platform.infra import build_infrastructure
-from kilat.platform.runtime import Infrastructure, ServiceDescriptor, ServiceRuntime, create_service_app
+from kilat.platform.runtime import (
+    Infrastructure,
+    ServiceDescriptor,
+    ServiceRuntime,
+    create_service_app,
+)
 from kilat.platform.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -101,29 +106,6 @@ async def private_nats_bus(label: str, **options):
             yield bus
         finally:
             await bus.close()
-
-
-@asynccontextmanager
-async def private_redis_server() -> AsyncIterator[str]:
-    """A redis-server of this test only, on a free port and without persistence, so the test may
-    flush it; yields its URL. Skips locally when redis-server is not installed."""
-    import shutil
-
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if IN_CI:
-            pytest.fail("redis-server is not installed (CI=true: integration tests must run)")
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    try:
-        await wait_for(lambda: _reachable("127.0.0.1", port), timeout=10)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        await process.wait()
 
 
 async def delete_stream(nats_url: str, stream: str) -> None:

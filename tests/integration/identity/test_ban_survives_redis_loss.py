@@ -11,11 +11,11 @@ from kilat.platform.events.nats import NatsBus
 from kilat.platform.revocations import REDIS_PREFIX
 from kilat.platform.runtime import Infrastructure
 from kilat.services import booking, identity
+from tests.integration.runner.private_redis import PrivateRedis
 from tests.service.identity.support import make_admin
 from tests.support.harness import (
     NATS_URL,
     postgres_database_url,
-    private_redis_server,
     private_stream,
     require_postgres,
     running_service,
@@ -27,7 +27,10 @@ from tests.support.people import bearer, register, sign_up
 async def test_a_ban_survives_a_redis_flush_and_a_restart_of_the_other_services(infra):
     require_postgres()
     async with AsyncExitStack() as stack:
-        redis_url = await stack.enter_async_context(private_redis_server())
+        server = PrivateRedis()
+        server.start()
+        stack.callback(server.close)
+        redis_url = server.url
         stream, prefix = await stack.enter_async_context(private_stream("banflush"))
         redis = aioredis.from_url(redis_url)
         stack.push_async_callback(redis.aclose)

@@ -10,11 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Header
-from fastapi.responses import JSONResponse
 
 from kilat.contracts.booking import BookingFact
-from kilat.platform.errors import KilatError
 from kilat.platform.events import Event
 from kilat.platform.models import utcnow
 from kilat.platform.runtime import Infrastructure, ServiceRuntime
@@ -22,6 +19,7 @@ from kilat.services.payment import descriptor
 from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.settings import PaymentSettings
 from tests.service.payment.faults import faulty_context
+from tests.support.bookings import fake_booking_service
 from tests.support.harness import auth_headers, running_service, wait_for
 
 FAST_SETTINGS = dict(worker_poll_seconds=0.05, cash_out_rail_delay_seconds=0.2,
@@ -31,27 +29,6 @@ FAST_SETTINGS = dict(worker_poll_seconds=0.05, cash_out_rail_delay_seconds=0.2,
 
 def fast_settings(**overrides) -> PaymentSettings:
     return PaymentSettings(**(FAST_SETTINGS | overrides))
-
-
-def fake_booking_service(infra: Infrastructure, bookings: dict[str, dict]) -> FastAPI:
-    """GET /api/v1/bookings/{id} as the booking service answers it (owner, runner or admin)."""
-    app = FastAPI()
-
-    @app.get("/api/v1/bookings/{booking_id}")
-    async def get_booking(booking_id: str, authorization: str = Header("")) -> JSONResponse:
-        try:
-            caller = infra.verifier.principal(authorization.removeprefix("Bearer "))
-        except KilatError:
-            return JSONResponse({"success": False, "error": "unauthorized"}, status_code=401)
-        booking = bookings.get(booking_id)
-        if booking is None:
-            return JSONResponse({"success": False, "error": "Booking not found"}, status_code=404)
-        if caller.role != "admin" and str(caller.user_id) not in (booking["owner_id"],
-                                                                 booking.get("runner_id")):
-            return JSONResponse({"success": False, "error": "not your booking"}, status_code=403)
-        return JSONResponse({"success": True, "data": booking})
-
-    return app
 
 
 @dataclass
