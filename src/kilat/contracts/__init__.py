@@ -4,8 +4,8 @@ The one package services share besides the kernel. ``record_event(session, Booki
 publishes one; a handler reads ``event.payload``, the parsed contract of ``event.type``.
 """
 
-from kilat.contracts import booking, identity, payment, review, runner, tracking
+from kilat.contracts import booking, charges, identity, payment, review, runner, tracking
 from kilat.contracts.base import Contract, Time, VehicleType, by_type, registry
 
-__all__ = ["Contract", "Time", "VehicleType", "booking", "by_type", "identity", "payment",
+__all__ = ["Contract", "Time", "VehicleType", "booking", "by_type", "charges", "identity", "payment",
            "registry", "review", "runner", "tracking"]

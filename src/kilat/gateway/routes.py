@@ -29,6 +29,11 @@ ROUTES: dict[str, str] = {
     "/api/v1/admin/notifications": "notification",
     "/api/v1/reviews": "review",
     "/api/v1/admin/reviews": "review",
+    "/api/v1/rides": "rides",
+    "/ws/rides": "rides",
+    "/api/v1/parcels": "parcels",
+    "/ws/parcels": "parcels",
+    "/api/v1/rail": "rail",
 }
 # Each service's dead-letter admin routes (kilat.platform.events.admin).
 ROUTES |= {f"/api/v1/admin/events/{service}": service for service in set(ROUTES.values())}

@@ -54,6 +54,19 @@ async def read_through(
     return await upsert(data)
 
 
+async def await_fact(lookup: Callable[[], Awaitable[T | None]], satisfied: Callable[[T], bool],
+                     seconds: float) -> T | None:
+    """The local fact once it satisfies ``satisfied``, re-read for up to ``seconds``; else None.
+
+    For a request whose outcome arrives by event (a vertical's charge answered by the payment
+    service): answer at once when the event came quickly, or 202 and let the client poll.
+    ``lookup`` must open its own short read each time (not hold a transaction open)."""
+    fact = await lookup()
+    if fact is not None and satisfied(fact):
+        return fact
+    return await _await_event(lookup, satisfied, seconds)
+
+
 async def _await_event(lookup: Callable[[], Awaitable[T | None]], satisfied: Callable[[T], bool],
                        seconds: float) -> T | None:
     loop = asyncio.get_running_loop()

@@ -24,6 +24,9 @@ SERVICE_PORTS: dict[str, int] = {
     "tracking": 8005,
     "notification": 8006,
     "review": 8007,
+    "rides": 8011,
+    "parcels": 8012,
+    "rail": 8013,
 }
 
 DEFAULT_CORS_ORIGINS = [

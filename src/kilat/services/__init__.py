@@ -13,6 +13,7 @@ from kilat.platform.runtime import ServiceDescriptor
 
 SERVICES: list[str] = [
     "identity", "booking", "payment", "runner", "tracking", "notification", "review",
+    "rides", "parcels", "rail",
 ]
 
 

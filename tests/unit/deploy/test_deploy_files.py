@@ -22,6 +22,9 @@ SETTINGS_CLASSES = [
     ("kilat.services.tracking.settings", "TrackingSettings"),
     ("kilat.services.notification.settings", "NotificationSettings"),
     ("kilat.services.review.settings", "ReviewSettings"),
+    ("kilat.services.rides.settings", "RidesSettings"),
+    ("kilat.services.parcels.settings", "ParcelsSettings"),
+    ("kilat.services.rail.settings", "RailSettings"),
 ]
 KERNEL_PATHS = {"/health", "/readiness", "/metrics"}
 

@@ -16,6 +16,7 @@ from kilat.contracts.review import ReviewCreated
 from kilat.contracts.tracking import ChatMessageSent
 from kilat.platform.events import Event
 from kilat.platform.runtime import ServiceRuntime
+from kilat.services.notification import verticals
 from kilat.services.notification.context import NotificationContext
 from kilat.services.notification.rules import RULES, notices_for
 from kilat.services.notification.service import NotificationService
@@ -51,4 +52,4 @@ def handlers(runtime: ServiceRuntime) -> dict:
             ChatMessageSent.TYPE: notify, ReviewCreated.TYPE: notify,
             PasswordResetRequested.TYPE: notify, ReferralRecorded.TYPE: notify,
             UserRegistered.TYPE: on_contact, ProfileUpdated.TYPE: on_contact,
-            UserBanned.TYPE: on_banned}
+            UserBanned.TYPE: on_banned} | {family: notify for family in verticals.FAMILIES}

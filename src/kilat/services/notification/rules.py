@@ -35,26 +35,11 @@ from kilat.contracts.payment import (
 )
 from kilat.contracts.review import ReviewCreated
 from kilat.contracts.tracking import ChatMessageSent, TrackingCompleted, TrackingStarted
-from kilat.services.notification.domain import ALL_CHANNELS, Channel, format_distance, format_money
+from kilat.services.notification import verticals
+from kilat.services.notification.domain import Channel, format_distance, format_money
+from kilat.services.notification.notice import Notice, Rule
 
 
-@dataclass(frozen=True)
-class Notice:
-    """One notification to one user, before templates and preferences are applied."""
-
-    user_id: uuid.UUID
-    template: str
-    context: dict[str, Any]
-    fact_key: str | None  # None: the event carries no fact id, so its event id is the key
-    booking_id: uuid.UUID | None = None
-    channels: frozenset[Channel] = ALL_CHANNELS
-    # sent even when the user switched the channel off (account security)
-    required: frozenset[Channel] = field(default_factory=frozenset)
-    # the channel text holds a secret: hidden from operators, erased once delivered
-    sensitive: bool = False
-
-
-Rule = Callable[[Any], list[Notice]]
 
 
 def _booking_context(payload: Contract) -> dict[str, Any]:
@@ -234,7 +219,7 @@ RULES: dict[str, Rule] = {
     PasswordResetRequested.TYPE: password_reset,
     ReferralRecorded.TYPE: referral_recorded,
     ReviewCreated.TYPE: review_created,
-}
+} | verticals.RULES
 
 
 def notices_for(payload: Contract) -> list[Notice]:

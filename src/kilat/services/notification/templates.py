@@ -10,6 +10,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
+from kilat.services.notification import verticals
 from kilat.services.notification.domain import LOCALES
 
 IN_APP = "in_app"
@@ -205,7 +206,7 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
         "ms": {"title": "Ulasan Baharu",
                "body": "Anda menerima ulasan {rating} bintang untuk tempahan {booking_number}"},
     },
-}
+} | verticals.TEMPLATES
 
 ROLE_LABELS = {
     "en": {"owner": "the pet owner", "runner": "your runner", "admin": "Kilat support"},

@@ -1,0 +1,7 @@
+"""Parcels routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+routers: list[APIRouter] = []

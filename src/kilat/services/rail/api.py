@@ -1,0 +1,7 @@
+"""Rail routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+routers: list[APIRouter] = []
