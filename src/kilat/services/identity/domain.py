@@ -27,9 +27,15 @@ class Role(StrEnum):
     RUNNER = "runner"
     SHOP = "shop"
     ADMIN = "admin"
+    PASSENGER = "passenger"  # rides and rail: one traveller account
+    DRIVER = "driver"  # rides
+    CUSTOMER = "customer"  # parcels
+    COURIER = "courier"  # parcels
+    GATE = "gate"  # rail gate staff, created by an admin
 
 
-SELF_REGISTRABLE_ROLES = frozenset({Role.OWNER, Role.RUNNER, Role.SHOP})
+SELF_REGISTRABLE_ROLES = frozenset({Role.OWNER, Role.RUNNER, Role.SHOP, Role.PASSENGER,
+                                    Role.DRIVER, Role.CUSTOMER, Role.COURIER})
 
 
 class PetExperience(StrEnum):
