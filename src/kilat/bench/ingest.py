@@ -16,8 +16,10 @@ import asyncio
 import json
 import math
 import random
+import re
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from kilat.bench.actors import create_booking, expect, gather_limited, minted, registered, runner_online
 from kilat.bench.loadgen import build_request, closed_loop
@@ -30,6 +32,7 @@ from kilat.simulate.stats import Stats, percentile
 ORIGIN = (3.139, 101.6869)
 SPEED_KMH = 60.0
 PONG_EVERY = 200
+ACCEPTED = re.compile(rb'"accepted":(\d+)')
 
 
 @dataclass
@@ -96,6 +99,55 @@ async def run_http(platform: Platform, *, quick: bool) -> Result:
     target = [Target("throughput_per_s", 10_000, at_most=False)]
     return Result("ingest", platform.profile, f"HTTP, {count} runners, {connections} connections",
                   figures, target, http=True)
+
+
+BATCH = 50
+STEP_M = 10.0  # per fix of a batch: beyond the jitter, within the speed limit at the 1 s floor
+
+
+def batch_of(runner: MovingRunner, now: float) -> dict:
+    """``BATCH`` fixes taken since the runner's last batch, ``STEP_M`` apart, the newest now."""
+    began = runner.last or now - BATCH
+    fixes = []
+    for k in range(1, BATCH + 1):
+        runner.latitude += STEP_M / 1000 / KM_PER_DEGREE
+        taken = began + (now - began) * k / BATCH
+        fixes.append({"latitude": round(runner.latitude, 7), "longitude": runner.longitude,
+                      "speed_kmh": 36.0, "accuracy_m": 5.0,
+                      "timestamp": datetime.fromtimestamp(taken, UTC).isoformat()})
+    runner.last = now
+    return {"fixes": fixes}
+
+
+async def run_http_batched(platform: Platform, *, quick: bool) -> Result:
+    count, connections, seconds = (20, 8, 1.0) if quick else (1500, 32, 8.0)
+    stats = Stats()
+    runners = await online_runners(platform, count, stats)
+    accepted = 0
+
+    def make(index: int, sequence: int) -> bytes:
+        runner = runners[(sequence * connections + index) % len(runners)]
+        return build_request("POST", "/api/v1/runners/me/locations", token=runner.token,
+                             body=batch_of(runner, time.time()))
+
+    def check(status: int, body: bytes) -> bool:
+        nonlocal accepted
+        found = ACCEPTED.search(body) if status == 200 else None
+        accepted += int(found.group(1)) if found else 0
+        return found is not None
+
+    monitor = ResourceMonitor(platform.processes(), label=f"ingest-batch-{platform.profile}",
+                              seconds=seconds)
+    load = await closed_loop("127.0.0.1", platform.service_port("runner"), connections, seconds,
+                             make, check)
+    figures = load.figures() | await monitor.stop()
+    figures["requests_per_s"] = figures.get("throughput_per_s")
+    figures["throughput_per_s"] = round(accepted / load.seconds, 1) if load.seconds else 0.0
+    figures |= {"runners": count, "fixes_per_request": BATCH, "throughput_is": "accepted fixes/s",
+                "error_samples": load.error_samples}
+    return Result("ingest", platform.profile,
+                  f"HTTP batched ({BATCH} fixes), {count} runners, {connections} connections",
+                  figures, [Target("throughput_per_s", 30_000, at_most=False)], http=True)
 
 
 async def active_trips(platform: Platform, count: int, stats: Stats) -> list[tuple[str, str]]:
@@ -179,4 +231,5 @@ async def run_websocket(platform: Platform, *, quick: bool) -> Result:
 
 
 async def run(platform: Platform, *, quick: bool) -> list[Result]:
-    return [await run_http(platform, quick=quick), await run_websocket(platform, quick=quick)]
+    return [await run_http(platform, quick=quick), await run_http_batched(platform, quick=quick),
+            await run_websocket(platform, quick=quick)]

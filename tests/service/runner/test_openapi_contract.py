@@ -3,7 +3,7 @@
 from tests.service.runner.support import KLCC
 from tests.support.contract import fuzz_openapi
 
-OPERATIONS = 22  # 20 of the runner service, 2 of the kernel's dead-letter admin
+OPERATIONS = 23  # 21 of the runner service, 2 of the kernel's dead-letter admin
 
 
 async def test_every_operation_keeps_its_openapi_contract(app):

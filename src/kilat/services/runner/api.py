@@ -19,7 +19,10 @@ from kilat.services.runner.schemas import (
     CrateCreate,
     CrateSpecOut,
     CrateUpdate,
+    FixResult,
     LocationAck,
+    LocationBatch,
+    LocationBatchAck,
     LocationUpdate,
     NearbyPetShop,
     NearbyRunner,
@@ -68,6 +71,24 @@ async def update_location(body: LocationUpdate, user: RunnerUser, request: Reque
     context: RunnerContext = request.app.state.runtime.context
     verdict = await context.live.ingest(user.user_id, body)
     return Response(ACKS[verdict], media_type="application/json")
+
+
+def _batch_ack(verdicts: list[FixVerdict]) -> LocationBatchAck:
+    results = [FixResult(accepted=v.keeps_alive, reason=None if v.moves else v.value)
+               for v in verdicts]
+    kept = sum(result.accepted for result in results)
+    return LocationBatchAck(accepted=kept, ignored=len(results) - kept, results=results)
+
+
+@runners.post("/me/locations", response_model=Envelope[LocationBatchAck],
+              responses=error_responses(400, 401, 403, 404))
+async def update_locations(body: LocationBatch, user: RunnerUser, request: Request) -> Response:
+    """Up to 50 buffered GPS fixes in one request, each with the time it was taken. Each fix gets
+    its verdict as a single ping would, in the request's order."""
+    context: RunnerContext = request.app.state.runtime.context
+    verdicts = await context.live.ingest_batch(user.user_id, body.fixes)
+    return Response(Envelope[LocationBatchAck](data=_batch_ack(verdicts)).model_dump_json(),
+                    media_type="application/json")
 
 
 # --- runner profile -------------------------------------------------------------------------------

@@ -249,6 +249,67 @@ class LiveRunners:
             await self._publish(stored, update, now, source)
         return verdict
 
+    async def ingest_batch(self, user_id: uuid.UUID,
+                           updates: list[LocationUpdate]) -> list[FixVerdict]:
+        """Filter a phone's buffered fixes by their own times, oldest first, then move the runner
+        in the index once (to the newest accepted fix) and publish every accepted move in order.
+
+        The verdicts come back in the request's order. The first fix is judged against the
+        runner's last known position; each later one against the last fix that moved it."""
+        now = self.clock()
+        for update in updates:
+            check_live_position(update.latitude, update.longitude)
+            self._check_timestamp(update, now)
+        basis = await self._basis(user_id, now)
+        verdicts, moves, kept = self._judge_batch(updates, basis, _moment(now))
+        if not kept:
+            return verdicts
+        newest = updates[moves[-1]] if moves else None
+        stored = await self._settle(str(user_id), newest, now)
+        if stored is None:  # the index lost the runner: the database says whether it is online
+            self._last.pop(user_id, None)
+            await self._restore(user_id, now)
+            stored = await self._settle(str(user_id), newest, now)
+        if stored is None:
+            raise BadRequest(MUST_BE_ONLINE)
+        self._last[user_id] = stored
+        self._pending[user_id] = (stored.latitude, stored.longitude, now)
+        for index in moves:
+            await self._publish(stored, updates[index], now, None)
+        return verdicts
+
+    def _judge_batch(self, updates: list[LocationUpdate], basis: Basis,
+                     now: datetime) -> tuple[list[FixVerdict], list[int], bool]:
+        verdicts: list[FixVerdict] = [FixVerdict.OUT_OF_ORDER] * len(updates)
+        moves: list[int] = []
+        kept = False
+        previous = basis.fix
+        for index in sorted(range(len(updates)), key=lambda i: updates[i].timestamp):
+            update = updates[index]
+            fix = Fix(update.latitude, update.longitude, update.timestamp, update.speed_kmh,
+                      update.heading_degrees, update.accuracy_m)
+            if previous is basis.fix:
+                # the basis carries its receipt time, not its fix time: as for a single ping,
+                # a fix taken in the same instant counts a second later
+                earliest = fix.recorded_at - timedelta(seconds=MIN_INTERVAL_SECONDS)
+                previous = replace(basis.fix, recorded_at=min(basis.fix.recorded_at, earliest))
+            verdict = judge_fix(previous, fix, self.policy, now=now)
+            verdicts[index] = verdict
+            kept = kept or verdict.keeps_alive
+            if verdict.moves:
+                moves.append(index)
+                previous = fix
+        return verdicts, moves, kept
+
+    async def _settle(self, member: str, newest: LocationUpdate | None,
+                      now: float) -> LivePosition | None:
+        """The index entry after a batch: moved to its newest accepted fix, or kept alive. The
+        batch's newest fix wins over a ping another process took meanwhile (no compare-and-set):
+        the phone sent it last."""
+        if newest is None:
+            return await self.index.touch(member, now)
+        return await self.index.move(member, newest.latitude, newest.longitude, now)
+
     async def on_reported(self, payload: dict[str, Any]) -> None:
         """A fix the runner sent over the tracking socket: ingested exactly as an HTTP ping."""
         try:

@@ -74,6 +74,31 @@ class LocationUpdate(Position):
         return value
 
 
+MAX_BATCH_FIXES = 50
+
+
+class TimedFix(LocationUpdate):
+    timestamp: datetime = Field(description="when the fix was taken (RFC 3339, with a zone)")
+
+
+class LocationBatch(Schema):
+    """Fixes a phone buffered (offline, or to save battery), in any order; judged by their own
+    times, oldest first."""
+
+    fixes: list[TimedFix] = Field(min_length=1, max_length=MAX_BATCH_FIXES)
+
+
+class FixResult(Schema):
+    accepted: bool
+    reason: str | None = None
+
+
+class LocationBatchAck(Schema):
+    accepted: int
+    ignored: int
+    results: list[FixResult]
+
+
 class LocationAck(Schema):
     message: str
     accepted: bool
