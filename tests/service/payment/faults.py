@@ -62,10 +62,11 @@ class FaultyProvider(BuiltinProvider):
             "cancel", lambda: super(FaultyProvider, self).cancel(intent_id,
                                                                idempotency_key=idempotency_key))
 
-    async def refund(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent:
+    async def refund(self, intent_id: str, *, idempotency_key: str,
+                     amount_cents: int | None = None) -> PaymentIntent:
         return await self._planned(
-            "refund", lambda: super(FaultyProvider, self).refund(intent_id,
-                                                               idempotency_key=idempotency_key))
+            "refund", lambda: super(FaultyProvider, self).refund(
+                intent_id, idempotency_key=idempotency_key, amount_cents=amount_cents))
 
 
 class FaultyRail(SimulatedRail):

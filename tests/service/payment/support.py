@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from kilat.contracts.base import Contract
 from kilat.contracts.booking import BookingFact
 from kilat.platform.events import Event
 from kilat.platform.models import utcnow
@@ -63,6 +64,12 @@ class World:
         event = Event(source="booking", type=type_, subject=data.get("booking_id"),
                       data={**data, "occurred_at": (at or utcnow()).isoformat()})
         await self.infra.bus.publish(event)
+
+    async def send(self, contract: Contract) -> None:
+        """Publish a contract as the service owning its type would (``rides.*`` from rides)."""
+        await self.infra.bus.publish(Event(source=contract.TYPE.split(".", 1)[0],
+                                           type=contract.TYPE, subject=contract.subject,
+                                           data=contract.data()))
 
     async def book(self, owner: Person, *, price: int = 4423, status: str = "requested",
                    runner: Person | None = None, announce: bool = True,

@@ -1,5 +1,6 @@
 """Schemathesis over the payment API: never a 5xx, every response matches the OpenAPI."""
 
+from tests.service.payment.charges import charge_of, charge_request
 from tests.service.payment.test_payouts import add_account, cash_out, earn
 from tests.support.contract import fuzz_openapi
 
@@ -20,8 +21,11 @@ async def real_ids(world, people) -> dict[str, str]:
     payment = (await world.pay(owner, booking)).json()["data"]
     account = await add_account(world, runner)
     cash = (await cash_out(world, runner, 100, account["id"])).json()
+    charge = charge_request(owner, source="parcels")
+    await world.send(charge)
+    await charge_of(world, charge.charge_id, "captured")
     return {"payment_id": payment["id"], "booking_id": booking, "destination_id": account["id"],
-            "cash_out_id": cash["cashOutId"]}
+            "cash_out_id": cash["cashOutId"], "charge_id": str(charge.charge_id)}
 
 
 async def test_every_operation_keeps_its_openapi_contract(world):
@@ -32,4 +36,4 @@ async def test_every_operation_keeps_its_openapi_contract(world):
         return person_for(people, method, path).headers
 
     fuzzed = await fuzz_openapi(world.client, headers_for, ids=ids)
-    assert fuzzed == 28  # 26 payment operations and the two dead-letter admin routes
+    assert fuzzed == 31  # 29 payment operations and the two dead-letter admin routes

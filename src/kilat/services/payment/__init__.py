@@ -1,9 +1,11 @@
-"""Payment service: escrow saga, fee split, promos, subscriptions, referral credits, cash-out."""
+"""Payment service: escrow saga, fee split, promos, subscriptions, referral credits, cash-out,
+and the verticals' charges."""
 
 from pathlib import Path
 
 from kilat.platform.runtime import ServiceDescriptor, ServiceRuntime
 from kilat.platform.settings import SERVICE_PORTS
+from kilat.services.payment.charges import api as charges
 from kilat.services.payment.context import build_context
 from kilat.services.payment.escrow import api as escrow
 from kilat.services.payment.handlers import handlers
@@ -17,7 +19,8 @@ from kilat.services.payment.referrals import api as referrals
 from kilat.services.payment.settings import PaymentSettings
 from kilat.services.payment.subscriptions import api as subscriptions
 
-ROUTERS = [*referrals.routers, *escrow.routers, *promos.routers, *subscriptions.routers,
+# charges before escrow: /payments/charges must not be read as /payments/{payment_id}
+ROUTERS = [*referrals.routers, *charges.routers, *escrow.routers, *promos.routers, *subscriptions.routers,
            *payouts.routers, *ledger.routers]
 
 

@@ -1,4 +1,5 @@
-"""Event consumers: the bookings read model, escrow release and refund, referral credits.
+"""Event consumers: the bookings read model, escrow release and refund, referral credits, and
+the verticals' charge and refund requests (recorded here, carried out by the worker).
 
 The handshake with booking is straight: ``booking.delivery_confirmed`` is the one event that asks
 for the release; the worker records ``payment.escrow_released``, on which booking completes a
@@ -17,10 +18,18 @@ from kilat.contracts.booking import (
     BookingFact,
     DeliveryConfirmed,
 )
+from kilat.contracts.charges import (
+    ParcelChargeRequested,
+    ParcelRefundRequested,
+    RailChargeRequested,
+    RailRefundRequested,
+    RideChargeRequested,
+)
 from kilat.contracts.identity import ReferralRecorded
 from kilat.platform.events import Event
 from kilat.platform.runtime import ServiceRuntime
 from kilat.services.payment.bookings import apply_booking_fact
+from kilat.services.payment.charges.service import request_charge, request_refund
 from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.escrow.domain import EscrowAction
 from kilat.services.payment.escrow.settlement import Settlement
@@ -50,4 +59,19 @@ def handlers(runtime: ServiceRuntime) -> dict:
     async def on_referral(session: AsyncSession, event: Event) -> None:
         await record_referral(session, ctx(), event.payload)
 
-    return {"booking.*": on_booking, ReferralRecorded.TYPE: on_referral}
+    async def on_charge(session: AsyncSession, event: Event) -> None:
+        await request_charge(session, ctx(), event.payload, _vertical(event))
+
+    async def on_refund(session: AsyncSession, event: Event) -> None:
+        await request_refund(session, ctx(), event.payload, _vertical(event))
+
+    charges = {contract.TYPE: on_charge for contract in (
+        RideChargeRequested, RailChargeRequested, ParcelChargeRequested)}
+    refunds = {contract.TYPE: on_refund for contract in (
+        RailRefundRequested, ParcelRefundRequested)}
+    return {"booking.*": on_booking, ReferralRecorded.TYPE: on_referral, **charges, **refunds}
+
+
+def _vertical(event: Event) -> str:
+    """The vertical asking, by the event's type (``rides.charge_requested`` → rides)."""
+    return event.type.split(".", 1)[0]

@@ -1,4 +1,5 @@
-"""Background work of the payment service: escrow actions, cash-outs, and the periodic sweep."""
+"""Background work of the payment service: escrow actions, the verticals' charges and refunds,
+cash-outs, and the periodic sweep."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from kilat.platform.idempotency import purge_expired_keys
 from kilat.platform.models import utcnow
 from kilat.platform.runtime import ServiceRuntime
 from kilat.platform.tasks import stop_if_cancelled
+from kilat.services.payment.charges.repository import ChargeRepository
+from kilat.services.payment.charges.service import ChargeDesk
 from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.escrow.repository import EscrowRepository
 from kilat.services.payment.escrow.service import Escrow
@@ -25,15 +28,23 @@ log = structlog.get_logger(__name__)
 
 
 async def run_due_work(ctx: PaymentContext, now: datetime | None = None) -> None:
-    """Carry out due releases and refunds, then move every open cash-out one step."""
+    """Carry out due releases and refunds, due charges and charge refunds, then move every open
+    cash-out one step."""
     now = now or utcnow()
     async with ctx.database.session(write=False) as session:
         repo = EscrowRepository(session)
         actions = await repo.due_actions(now)
+        charges = ChargeRepository(session)
+        due_charges, due_refunds = await charges.due_charges(now), await charges.due_refunds(now)
         cash_outs = await PayoutRepository(session).cash_outs_in(CashOutStatus.PENDING, CashOutStatus.PROCESSING)
     settlement = Settlement(ctx)
     for payment_id in actions:
         await settlement.run_action(payment_id)
+    desk = ChargeDesk(ctx)
+    for charge_id in due_charges:
+        await desk.run_charge(charge_id)
+    for refund_id in due_refunds:
+        await desk.run_refund(refund_id)
     for cash_out_id in cash_outs:
         await advance_cash_out(ctx, cash_out_id, now)
 

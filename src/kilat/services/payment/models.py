@@ -187,6 +187,54 @@ class CashOut(Base, Entity, VersionMixin):
     failure_reason: Mapped[str | None] = mapped_column(Text)
 
 
+class Charge(Base, Entity, VersionMixin):
+    """A vertical's charge; its id is the request's ``charge_id`` (the idempotency key)."""
+
+    __tablename__ = "charges"
+    source: Mapped[str] = mapped_column(String(20), index=True)
+    reference_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    payer_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    payee_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    payee_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    fee_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3))
+    payment_method: Mapped[str | None] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    provider_payment_id: Mapped[str | None] = mapped_column(String(255))
+    refunded_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    refund_reserved: Mapped[int] = mapped_column(BigInteger, default=0)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ChargeRefund(Base, Entity, VersionMixin):
+    """A refund of part or all of a charge; its id is the request's ``refund_id``. No foreign
+    key: a refund of a charge this service never saw is kept, refused."""
+
+    __tablename__ = "charge_refunds"
+    charge_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    source: Mapped[str] = mapped_column(String(20))
+    reference_id: Mapped[uuid.UUID] = mapped_column()
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 # The built-in provider and the simulated bank rail keep their own books here. They stand in for
 # outside systems: the payment code reaches them only through their ports.
 

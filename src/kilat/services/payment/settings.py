@@ -22,3 +22,10 @@ class PaymentSettings(BaseSettings):
     sweep_interval_seconds: float = Field(30.0, gt=0)
     action_retry_base_seconds: float = Field(2.0, gt=0)
     stale_pending_seconds: float = Field(120.0, gt=0)
+    # a vertical's charge or refund the processor keeps failing transiently is given up after
+    # this many tries (about 13 minutes with the default backoff), unless the processor took it
+    charge_max_attempts: int = Field(10, ge=1, le=100)
+    # the balance currency of a payee role when the payee has earned nothing yet
+    payee_currencies: dict[str, str] = {"runner": "MYR", "driver": "IDR", "courier": "USD"}
+    # cash-out fee per currency in its minor units; ``cash_out_fee_cents`` for ``currency``
+    cash_out_fees: dict[str, int] = {"IDR": 2500, "USD": 50}

@@ -65,7 +65,12 @@ class PaymentProvider(Protocol):
       ``AuthorizationExpired`` once the hold has lapsed and ``IntentStateError`` for a canceled
       intent.
     - ``cancel`` MUST drop the hold and return ``canceled``; cancelling a lapsed or already
-      canceled hold MUST succeed. ``refund`` MUST give back a captured amount.
+      canceled hold MUST succeed.
+    - ``refund`` MUST give back ``amount_cents`` of a captured intent, or all that is left of it
+      when ``amount_cents`` is None; refunds add up in ``amount_refunded_cents``, which MUST never
+      exceed ``amount_received_cents``: a refund of more than is left (or of nothing) MUST raise
+      ``IntentStateError`` and give back nothing. A caller MAY refund one intent several times,
+      each time under its own key.
     - Every mutating call takes an ``idempotency_key``: a repeat with the same key MUST return the
       first call's outcome (the same intent or the same decline) without acting again, so a caller
       MAY retry any call whose outcome it did not learn.
@@ -82,7 +87,8 @@ class PaymentProvider(Protocol):
 
     async def cancel(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent: ...
 
-    async def refund(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent: ...
+    async def refund(self, intent_id: str, *, idempotency_key: str,
+                     amount_cents: int | None = None) -> PaymentIntent: ...
 
     async def find(self, idempotency_key: str) -> PaymentIntent | None: ...
 
@@ -127,8 +133,10 @@ class BuiltinProvider:
     async def cancel(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent:
         return await self._change("cancel", intent_id, idempotency_key, self._cancel)
 
-    async def refund(self, intent_id: str, *, idempotency_key: str) -> PaymentIntent:
-        return await self._change("refund", intent_id, idempotency_key, self._refund)
+    async def refund(self, intent_id: str, *, idempotency_key: str,
+                     amount_cents: int | None = None) -> PaymentIntent:
+        return await self._change("refund", intent_id, idempotency_key,
+                                  lambda intent: self._refund(intent, amount_cents))
 
     async def find(self, idempotency_key: str) -> PaymentIntent | None:
         async with self.database.session(write=False) as session:
@@ -222,10 +230,16 @@ class BuiltinProvider:
         return None
 
     @staticmethod
-    def _refund(intent: ProviderIntent) -> Exception | None:
+    def _refund(intent: ProviderIntent, amount_cents: int | None) -> Exception | None:
         if intent.status != IntentStatus.SUCCEEDED:
             return IntentStateError(f"{intent.id} has nothing captured to refund")
-        intent.amount_refunded_cents = intent.amount_received_cents
+        left = intent.amount_received_cents - intent.amount_refunded_cents
+        if amount_cents is None:
+            amount_cents = left  # all that is left, nothing when all was given back already
+        elif not 0 < amount_cents <= left:
+            return IntentStateError(f"{intent.id}: a refund of {amount_cents} is more than "
+                                    f"the {left} left to refund")
+        intent.amount_refunded_cents += amount_cents
         return None
 
     async def _replay(self, session, key: str, operation: str) -> PaymentIntent | None:

@@ -39,6 +39,29 @@ def credit_account(user_id: uuid.UUID) -> str:
     return f"credit:{user_id}"
 
 
+# The verticals' accounts carry their currency: one ledger keeps rupiah, taka and ringgit apart.
+
+
+def payer_card(payer_id: uuid.UUID, currency: str) -> str:
+    """Money a vertical's payer paid by card (negative) or got back (positive)."""
+    return f"card:{payer_id}:{currency}"
+
+
+def payee_account(payee_id: uuid.UUID, currency: str) -> str:
+    """A driver's or courier's balance: their share of charges, less cash-outs."""
+    return f"payee:{payee_id}:{currency}"
+
+
+def platform_fees_in(currency: str) -> str:
+    """The platform's revenue from the verticals' charges in ``currency``."""
+    return f"platform:fees:{currency}"
+
+
+def platform_refunds_in(currency: str) -> str:
+    """The platform's cost of giving back a payee's share the payee keeps."""
+    return f"platform:payee_refunds:{currency}"
+
+
 class UnbalancedEntry(ValueError):
     pass
 

@@ -39,7 +39,7 @@ async def check(session: AsyncSession) -> LedgerReport:
     unbalanced = await repo.unbalanced_entries()
     mismatches = await _escrow_mismatches(repo, EscrowRepository(session))
     negative = {account: amount
-                for prefix in ("runner:", "credit:")
+                for prefix in ("runner:", "payee:", "credit:")
                 for account, amount in (await repo.nonzero_balances(prefix)).items() if amount < 0}
     balanced = total == 0 and not unbalanced and not mismatches and not negative
     return LedgerReport(balanced, entries, postings, total, unbalanced, mismatches, negative)
