@@ -5,6 +5,7 @@ publishes one; a handler reads ``event.payload``, the parsed contract of ``event
 """
 
 from kilat.contracts import booking, charges, identity, payment, review, runner, tracking
+from kilat.contracts import rides  # noqa: F401 - the rides vertical's events
 from kilat.contracts.base import Contract, Time, VehicleType, by_type, registry
 
 __all__ = ["Contract", "Time", "VehicleType", "booking", "by_type", "charges", "identity", "payment",

@@ -43,11 +43,14 @@ class Event(BaseModel):
 EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 
-def new_event(type: str, data: dict[str, Any], *, source: str, subject: str | None = None) -> Event:
+def new_event(type: str, data: dict[str, Any], *, source: str, subject: str | None = None,
+              event_id: uuid.UUID | None = None) -> Event:
     """A new event; its type must be dotted lower-case words so every bus can route it."""
     if not EVENT_TYPE.match(type):
         raise ValueError(f"invalid event type {type!r}: use dotted lower-case words")
-    return Event(type=type, source=source, subject=subject, data=data)
+    if event_id is None:
+        return Event(type=type, source=source, subject=subject, data=data)
+    return Event(id=event_id, type=type, source=source, subject=subject, data=data)
 
 
 def matches(pattern: str, event_type: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import structlog
@@ -20,14 +21,17 @@ _OUTBOX = event_tables(MetaData()).outbox
 
 
 async def record_event(
-    session: AsyncSession, contract: Contract, *, subject: str | None = None
+    session: AsyncSession, contract: Contract, *, subject: str | None = None,
+    event_id: uuid.UUID | None = None,
 ) -> Event:
     """Add ``contract`` to the outbox in the caller's transaction; it leaves only after commit.
 
     Its type is the contract's ``TYPE``, its data the contract's JSON form, its subject the
-    aggregate id the contract names unless ``subject`` is given."""
+    aggregate id the contract names unless ``subject`` is given. ``event_id`` (default: a new
+    random id) lets a producer name the fact deterministically (``uuid5`` of event, entity and
+    version): the broker de-duplicates on it and the outbox refuses the same id twice."""
     event = new_event(contract.TYPE, contract.data(), source=session.info["service"],
-                      subject=subject or contract.subject)
+                      subject=subject or contract.subject, event_id=event_id)
     await session.execute(
         insert(_OUTBOX).values(
             id=event.id,

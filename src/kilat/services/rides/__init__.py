@@ -1,10 +1,23 @@
-"""Rides service (NebengJek): phone sign-in riders and drivers, matching, GPS-metered fares."""
+"""Rides service (NebengJek): drivers' beacons, matching within a radius with confirmation by
+both sides, GPS-metered fares with the driver's adjustment, and payment with a payout."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from kilat.platform.runtime import ServiceDescriptor
+from kilat.platform.runtime import ServiceDescriptor, ServiceRuntime
+
+
+async def _start_live(runtime: ServiceRuntime) -> None:
+    from kilat.services.rides.matching import process_due
+
+    live = runtime.context.live
+    live.process_due = lambda now: process_due(runtime, now)
+    await live.start()
+
+
+async def _stop_live(runtime: ServiceRuntime) -> None:
+    await runtime.context.live.stop()
 
 
 def _descriptor() -> ServiceDescriptor:
@@ -22,6 +35,8 @@ def _descriptor() -> ServiceDescriptor:
         metadata=metadata,
         migrations_dir=Path(__file__).parent / "migrations",
         handlers=handlers,
+        on_start=[_start_live],
+        on_stop=[_stop_live],
         settings=RidesSettings,
         context=rides_context,
     )

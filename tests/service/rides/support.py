@@ -1,0 +1,144 @@
+"""Builders for the rides tests: a running rides service with quick settings, drivers placed
+around a pickup in Jakarta, and the steps of a ride."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from kilat.platform.events import Event
+from kilat.platform.events.bus import Delivery
+from kilat.platform.runtime import Infrastructure, ServiceRuntime
+from kilat.services.rides import descriptor
+from kilat.services.rides.settings import RidesSettings
+from tests.support.harness import running_service
+from tests.support.people import Person, person, settle
+
+PICKUP = (-6.2000, 106.8166)  # Jakarta, Bundaran HI
+DESTINATION = (-6.1754, 106.8272)
+M_PER_DEGREE_LAT = math.pi * 6371.0 / 180 * 1000
+
+
+def north(metres: float, origin: tuple[float, float] = PICKUP) -> tuple[float, float]:
+    return origin[0] + metres / M_PER_DEGREE_LAT, origin[1]
+
+
+def quick_settings(**overrides) -> RidesSettings:
+    values = {"payment_wait_seconds": 0.0, "deadline_poll_seconds": 0.05,
+              "purge_interval_seconds": 60.0, "socket_heartbeat_seconds": 30.0}
+    return RidesSettings(**(values | overrides))
+
+
+@asynccontextmanager
+async def rides_service(infra: Infrastructure, database_url: str | None = None,
+                        **settings) -> AsyncIterator[tuple[ServiceRuntime, httpx.AsyncClient]]:
+    infra.service_settings["rides"] = quick_settings(**settings)
+    async with running_service(descriptor, infra, database_url=database_url) as running:
+        yield running
+
+
+def body(response: httpx.Response, status: int = 200):
+    assert response.status_code == status, response.text
+    return response.json()["data"]
+
+
+def point(latlng: tuple[float, float]) -> dict[str, float]:
+    return {"latitude": latlng[0], "longitude": latlng[1]}
+
+
+async def driver_at(client: httpx.AsyncClient, infra: Infrastructure, metres_north: float,
+                    *, vehicle: str = "motorcycle", available: bool = True) -> Person:
+    driver = person(infra, "driver")
+    body(await client.post("/api/v1/rides/drivers", headers=driver.headers,
+                           json={"vehicle_type": vehicle, "vehicle_plate": "B 1234 XYZ"}), 201)
+    await beacon(client, driver, north(metres_north), available)
+    return driver
+
+
+async def beacon(client: httpx.AsyncClient, driver: Person, where: tuple[float, float],
+                 available: bool = True) -> dict:
+    return body(await client.post("/api/v1/rides/drivers/me/beacon", headers=driver.headers,
+                                  json=point(where) | {"available": available}))
+
+
+async def ask_ride(client: httpx.AsyncClient, passenger: Person,
+                   pickup: tuple[float, float] = PICKUP) -> dict:
+    return body(await client.post("/api/v1/rides/requests", headers=passenger.headers,
+                                  json={"pickup": point(pickup),
+                                        "destination": point(DESTINATION)}), 201)
+
+
+async def offers_of(client: httpx.AsyncClient, driver: Person) -> list[dict]:
+    return body(await client.get("/api/v1/rides/offers", headers=driver.headers))
+
+
+async def accept(client: httpx.AsyncClient, driver: Person, offer_id: str) -> httpx.Response:
+    return await client.post(f"/api/v1/rides/offers/{offer_id}/accept", headers=driver.headers)
+
+
+@dataclass
+class Matched:
+    passenger: Person
+    driver: Person
+    request: dict
+    ride: dict | None = None
+
+    @property
+    def ride_id(self) -> str:
+        return self.ride["id"]
+
+
+async def matched(client: httpx.AsyncClient, infra: Infrastructure, *,
+                  confirm: bool = True) -> Matched:
+    """A passenger's request accepted by a driver 300 m away (and confirmed)."""
+    driver = await driver_at(client, infra, 300)
+    passenger = person(infra, "passenger")
+    request = await ask_ride(client, passenger)
+    [offer] = await offers_of(client, driver)
+    body(await accept(client, driver, offer["id"]))
+    found = Matched(passenger, driver, request)
+    if confirm:
+        found.ride = body(await client.post(f"/api/v1/rides/requests/{request['id']}/confirm",
+                                            headers=passenger.headers), 201)
+    return found
+
+
+async def started(client: httpx.AsyncClient, infra: Infrastructure) -> Matched:
+    trip = await matched(client, infra)
+    trip.ride = body(await client.post(f"/api/v1/rides/{trip.ride_id}/start",
+                                       headers=trip.driver.headers, json=point(north(20))))
+    return trip
+
+
+async def fix(client: httpx.AsyncClient, who: Person, ride_id: str, where: tuple[float, float],
+              at: datetime | None = None) -> httpx.Response:
+    payload = point(where) | ({"recorded_at": at.isoformat()} if at else {})
+    return await client.post(f"/api/v1/rides/{ride_id}/location", headers=who.headers,
+                             json=payload)
+
+
+def track(metres: float, fixes: int, start: datetime, *, every_s: float = 20.0,
+          origin: tuple[float, float] | None = None) -> list[tuple[tuple[float, float], datetime]]:
+    """``fixes`` positions heading north over ``metres`` in all, ``every_s`` seconds apart."""
+    origin = origin or north(20)
+    step = metres / (fixes - 1)
+    return [(north(i * step, origin), start + timedelta(seconds=i * every_s))
+            for i in range(fixes)]
+
+
+def charge_event(kind: str, ride: dict, **extra) -> Event:
+    data = {"charge_id": ride["charge_id"], "source": "rides", "reference_id": ride["id"],
+            "payer_id": ride["passenger_id"], "amount": ride["adjusted_fare"],
+            "currency": "IDR", "occurred_at": datetime.now(UTC).isoformat()} | extra
+    return Event(id=uuid.uuid4(), source="payment", type=kind, data=data)
+
+
+async def deliver(runtime: ServiceRuntime, event: Event) -> None:
+    await runtime.consumer(Delivery(event, 1, 5))
+    await settle(runtime)
