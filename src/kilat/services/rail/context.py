@@ -2,23 +2,48 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Annotated
 
+import structlog
 from fastapi import Depends
 
 from kilat.platform.runtime import Infrastructure, ServiceRuntime, service_context
+from kilat.platform.settings import Profile
+from kilat.services.rail.cache import MemorySearchCache, RedisSearchCache, SearchCache
+from kilat.services.rail.locks import DatabaseOnly, RedisSeatLocks, SeatLocks
+from kilat.services.rail.qr import TicketSigner, load_signer
 from kilat.services.rail.settings import RailSettings
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
 class RailContext:
     settings: RailSettings
     infra: Infrastructure
+    signer: TicketSigner
+    locks: SeatLocks
+    cache: SearchCache
 
 
 def rail_context(runtime: ServiceRuntime) -> RailContext:
-    return RailContext(settings=runtime.own_settings(), infra=runtime.infra)
+    settings: RailSettings = runtime.own_settings()
+    infra = runtime.infra
+    if settings.qr_private_key_path is None and infra.settings.profile is Profile.DISTRIBUTED:
+        log.warning("rail tickets are signed with a development key; "
+                    "set KILAT_RAIL_QR_PRIVATE_KEY_PATH in production")
+    signer = load_signer(settings.qr_private_key_path, settings.qr_public_key_path,
+                         infra.settings.keys_dir)
+    if infra.redis is None:
+        return RailContext(settings, infra, signer, DatabaseOnly(),
+                           MemorySearchCache(settings.search_cache_seconds))
+    # runs sharing one Redis (tests, staging) keep apart: the prefix names this rail database
+    scope = hashlib.sha1(runtime.database.url.encode()).hexdigest()[:8]
+    prefix = f"{settings.redis_key_prefix}:{scope}"
+    return RailContext(settings, infra, signer, RedisSeatLocks(infra.redis, prefix),
+                       RedisSearchCache(infra.redis, prefix, settings.search_cache_seconds))
 
 
 Ctx = Annotated[RailContext, Depends(service_context)]

@@ -1,0 +1,103 @@
+"""Seat locks: the fast path in front of the database's seat claims.
+
+Port contract (``SeatLocks``):
+- ``acquire`` MUST take every seat's lock for ``token`` until ``deadline`` or none of them, in one
+  atomic step, and return the seats already locked by someone else (empty when acquired).
+- ``extend`` MUST move the deadline of the seats only while ``token`` still holds each of them
+  (compare-and-update); it returns False, changing nothing, otherwise.
+- ``release`` MUST delete only the locks ``token`` holds (compare-and-delete).
+- A lock MUST lapse on its own at ``deadline`` (the same instant the database row carries), so
+  expiry never needs a scan.
+The database stays the final guard: an adapter MAY accept what the database later refuses.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Protocol
+
+
+class SeatLocks(Protocol):
+    async def acquire(self, journey_id: uuid.UUID, seat_ids: list[uuid.UUID], token: str,
+                      deadline: datetime) -> list[uuid.UUID]: ...
+
+    async def extend(self, journey_id: uuid.UUID, seat_ids: list[uuid.UUID], token: str,
+                     deadline: datetime) -> bool: ...
+
+    async def release(self, journey_id: uuid.UUID, seat_ids: list[uuid.UUID], token: str) -> None: ...
+
+
+class DatabaseOnly:
+    """Embedded profile: the seat claims' primary key in the database decides alone."""
+
+    async def acquire(self, journey_id, seat_ids, token, deadline) -> list[uuid.UUID]:
+        return []
+
+    async def extend(self, journey_id, seat_ids, token, deadline) -> bool:
+        return True
+
+    async def release(self, journey_id, seat_ids, token) -> None:
+        return None
+
+
+_ACQUIRE = """
+local taken = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then taken[#taken + 1] = i end
+end
+if #taken > 0 then return taken end
+for _, key in ipairs(KEYS) do
+  redis.call('SET', key, ARGV[1], 'PXAT', ARGV[2])
+end
+return taken
+"""
+
+_EXTEND = """
+for _, key in ipairs(KEYS) do
+  local holder = redis.call('GET', key)
+  if holder and holder ~= ARGV[1] then return 0 end
+end
+for _, key in ipairs(KEYS) do
+  redis.call('SET', key, ARGV[1], 'PXAT', ARGV[2])
+end
+return 1
+"""
+
+_RELEASE = """
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end
+end
+return 1
+"""
+
+
+class RedisSeatLocks:
+    """Distributed profile: one key per seat of a journey, set by one Lua script for all or none."""
+
+    def __init__(self, redis, prefix: str) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self._acquire = redis.register_script(_ACQUIRE)
+        self._extend = redis.register_script(_EXTEND)
+        self._release = redis.register_script(_RELEASE)
+
+    def _keys(self, journey_id: uuid.UUID, seat_ids: list[uuid.UUID]) -> list[str]:
+        # one hash tag per journey: a multi-seat script stays on one Redis Cluster slot
+        return [f"{self.prefix}:seat:{{{journey_id}}}:{seat_id}" for seat_id in seat_ids]
+
+    async def acquire(self, journey_id, seat_ids, token, deadline) -> list[uuid.UUID]:
+        taken = await self._acquire(keys=self._keys(journey_id, seat_ids),
+                                    args=[token, _millis(deadline)])
+        return [seat_ids[int(i) - 1] for i in taken]
+
+    async def extend(self, journey_id, seat_ids, token, deadline) -> bool:
+        return bool(await self._extend(keys=self._keys(journey_id, seat_ids),
+                                       args=[token, _millis(deadline)]))
+
+    async def release(self, journey_id, seat_ids, token) -> None:
+        await self._release(keys=self._keys(journey_id, seat_ids), args=[token])
+
+
+def _millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
