@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kilat.platform.runtime import ServiceDescriptor
+from kilat.platform.runtime import ServiceDescriptor, ServiceRuntime
+
+
+async def _start(runtime: ServiceRuntime) -> None:
+    context = runtime.context
+    await context.live.start()
+    runtime.spawn(context.webhook_sender.run(), "webhook-sender")
+    runtime.spawn(context.jobs.run(), "jobs")
+
+
+async def _stop(runtime: ServiceRuntime) -> None:
+    await runtime.context.live.stop()
+    await runtime.context.storage.close()
 
 
 def _descriptor() -> ServiceDescriptor:
@@ -22,6 +34,8 @@ def _descriptor() -> ServiceDescriptor:
         metadata=metadata,
         migrations_dir=Path(__file__).parent / "migrations",
         handlers=handlers,
+        on_start=[_start],
+        on_stop=[_stop],
         settings=ParcelsSettings,
         context=parcels_context,
     )
