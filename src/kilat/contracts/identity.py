@@ -53,6 +53,21 @@ class PasswordResetRequested(Contract):
     expires_at: Time
 
 
+class SignInCodeRequested(Contract):
+    """Carries a phone sign-in code to the notification service, which texts it to ``phone``
+    (the number may have no account yet); identity keeps only the code's HMAC."""
+
+    TYPE = "identity.sign_in_code_requested"
+    SUBJECT = "phone"
+
+    code_id: uuid.UUID
+    phone: str
+    code: str
+    expires_at: Time
+    valid_seconds: int | None = None  # how long the code lives from its sending
+    user_id: uuid.UUID | None = None  # the number's account, when it has one
+
+
 class ReferralRecorded(Contract):
     TYPE = "identity.referral_recorded"
     SUBJECT = "referrer_id"

@@ -14,4 +14,4 @@ async def test_identity_api_never_fails_with_5xx_and_matches_its_schema(identity
         return admin if path.startswith("/api/v1/admin") else owner
 
     fuzzed = await fuzz_openapi(client, headers_for, examples=20)
-    assert fuzzed == 18  # 16 identity operations and the two dead-letter admin routes
+    assert fuzzed == 21  # 19 identity operations and the two dead-letter admin routes

@@ -12,7 +12,7 @@ from tests.service.notification.support import (
 from tests.support.contract import fuzz_openapi
 from tests.support.harness import auth_headers
 
-OPERATIONS = 14 + 2  # the notification service's, and the kernel's two dead-letter admin routes
+OPERATIONS = 15 + 2  # the notification service's, and the kernel's two dead-letter admin routes
 
 
 async def test_every_operation_keeps_its_openapi_contract(infra):

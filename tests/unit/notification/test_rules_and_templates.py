@@ -103,7 +103,7 @@ def test_every_rule_keys_its_fact_so_a_repeat_is_recognised():
             "cancelled_by_role": "admin", "amount_cents": 1, "cash_out_id": str(uuid.uuid4()),
             "subscription_id": str(uuid.uuid4()), "referral_id": str(uuid.uuid4()),
             "email": "a@b.my", "expires_at": "2026-12-07T10:00:00+00:00", "code": "REF-1",
-            "role": "owner", "rating": 5}
+            "role": "owner", "rating": 5, "code_id": str(uuid.uuid4()), "phone": "+6281234567890"}
     for event_type in RULES:
         first = notices_for(event(event_type, data))
         second = notices_for(event(event_type, dict(data)))

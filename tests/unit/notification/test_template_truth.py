@@ -15,7 +15,7 @@ from kilat.contracts import Contract, by_type
 from kilat.services.notification.rules import RULES, notices_for
 from kilat.services.notification.templates import TEMPLATES, render
 
-ROLES = ("owner", "runner", "shop", "admin")
+ROLES = ("owner", "runner", "shop", "admin", "passenger", "driver", "customer", "courier", "gate")
 CHANNELS = ("in_app", "push", "sms", "email")
 LOCALES = ("en", "ms")
 
@@ -56,7 +56,8 @@ def sample(event_type: str, role: str, paid: bool) -> Contract:
         "expires_at": "2026-12-07T10:00:00Z", "referrer_id": str(uuid.uuid4()),
         "referee_id": str(user), "code": "ANA123", "referral_id": str(uuid.uuid4()),
         "reviewee_id": str(runner), "review_id": str(uuid.uuid4()), "rating": 5,
-        "occurred_at": "2026-12-07T09:00:00+00:00",
+        "occurred_at": "2026-12-07T09:00:00+00:00", "code_id": str(uuid.uuid4()),
+        "phone": "+6281234567890",
     }
     if not paid:  # the second variant of a chat message is a photo
         data["message_type"] = "image"

@@ -10,6 +10,7 @@ from kilat.services.identity.context import identity_context
 from kilat.services.identity.handlers import handlers
 from kilat.services.identity.models import metadata
 from kilat.services.identity.service import recent_bans
+from kilat.services.identity.settings import IdentitySettings
 
 
 async def _announce_recent_bans(runtime: ServiceRuntime) -> None:
@@ -32,5 +33,6 @@ descriptor = ServiceDescriptor(
     handlers=handlers,
     on_start=[_announce_recent_bans],
     signs_tokens=True,
+    settings=IdentitySettings,
     context=identity_context,
 )

@@ -5,22 +5,25 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from kilat.platform import revocations
 from kilat.platform.auth import CurrentUser, RequireRole
 from kilat.platform.http import Session, error_response
 from kilat.platform.schemas import Envelope, Message, Page, Paging, error_responses, ok, page_of
-from kilat.services.identity import service
+from kilat.services.identity import service, sign_in
 from kilat.services.identity.context import Ctx
 from kilat.services.identity.schemas import (
     AuthResponse,
     BanRequest,
+    CodeSent,
     ForgotPasswordRequest,
     JwkSet,
     LoginRequest,
     LogoutRequest,
+    OtpRequest,
+    OtpVerify,
     ProfileUpdate,
     ReferralCode,
     ReferralStats,
@@ -29,6 +32,7 @@ from kilat.services.identity.schemas import (
     ResetPasswordRequest,
     RunnerApplicationCreate,
     RunnerApplicationReceipt,
+    StaffCreate,
     User,
     UserStats,
 )
@@ -66,6 +70,40 @@ async def login(body: LoginRequest, session: Session, authority: Authority) -> d
     return _signed_in(await service.login(session, authority, body.email, body.password))
 
 
+@auth.post("/otp/request", status_code=202, response_model=Envelope[CodeSent],
+           responses=error_responses(400, 422, 429))
+async def request_sign_in_code(body: OtpRequest, request: Request, session: Session,
+                               context: Ctx) -> dict | JSONResponse:
+    """Text a sign-in code to the number (it may have no account yet); one per 60 s."""
+    rules = context.phone_sign_in
+    client = sign_in.client_address(request.client.host if request.client else None,
+                                    request.headers.get("x-forwarded-for"), rules.trusted_proxies)
+    try:
+        sent = await sign_in.request_code(session, rules, body.phone, client)
+    except sign_in.TryLater as exc:
+        return _later(exc)
+    return ok(CodeSent.model_validate(sent))
+
+
+@auth.post("/otp/verify", response_model=Envelope[AuthResponse],
+           responses=error_responses(400, 403, 409, 422), **USER_ROUTE)
+async def verify_sign_in_code(body: OtpVerify, session: Session, authority: Authority,
+                              context: Ctx) -> dict | JSONResponse:
+    """Sign in with the texted code; a number's first sign-in creates its passenger or driver
+    account. A wrong code uses up one of its attempts."""
+    try:
+        result = await sign_in.verify_code(session, authority, context.phone_sign_in, body)
+    except sign_in.WrongCode as exc:
+        # answered, not raised, so that the boundary commits the spent attempt
+        return error_response(exc.status_code, exc.error, exc.detail)
+    return _signed_in(result)
+
+
+def _later(exc: sign_in.TryLater) -> JSONResponse:
+    return error_response(exc.status_code, exc.error, exc.detail,
+                          {"Retry-After": str(exc.retry_after)})
+
+
 @auth.post("/refresh", response_model=Envelope[AuthResponse],
            responses=error_responses(400, 401), **USER_ROUTE)
 async def refresh(body: RefreshRequest, session: Session, authority: Authority) -> dict | JSONResponse:
@@ -95,8 +133,10 @@ async def get_profile(session: Session, caller: CurrentUser) -> dict:
 
 @auth.put("/profile", response_model=Envelope[User],
           responses=error_responses(400, 401, 403, 404, 409), **USER_ROUTE)
-async def update_profile(body: ProfileUpdate, session: Session, caller: CurrentUser) -> dict:
-    return ok(User.model_validate(await service.update_profile(session, caller, body)))
+async def update_profile(body: ProfileUpdate, session: Session, caller: CurrentUser,
+                         authority: Authority) -> dict:
+    user = await service.update_profile(session, caller, body, authority.phone_region)
+    return ok(User.model_validate(user))
 
 
 @auth.post("/forgot-password", status_code=202, response_class=Response,
@@ -136,6 +176,15 @@ async def my_referrals(session: Session, caller: CurrentUser) -> dict:
 async def list_users(session: Session, paging: Paging, _: Admin) -> dict:
     users, total = await service.list_users(session, paging)
     return page_of([User.model_validate(user) for user in users], total, paging)
+
+
+@admin.post("/users", status_code=201, response_model=Envelope[User],
+            responses=error_responses(400, 401, 403, 409), **USER_ROUTE)
+async def create_staff(body: StaffCreate, session: Session, authority: Authority, _: Admin) -> dict:
+    """Create a staff account (role ``gate``): staff cannot sign themselves up."""
+    user = await service.create_staff(session, authority, body.email, body.password,
+                                      body.full_name, body.role)
+    return ok(User.model_validate(user))
 
 
 @admin.get("/users/{user_id}", response_model=Envelope[User],

@@ -13,6 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from kilat.contracts import VehicleType
 from kilat.platform.errors import BadRequest, Forbidden
+from kilat.services.identity.otp import to_e164
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores (and bcrypt 5 refuses) anything longer
@@ -36,6 +37,8 @@ class Role(StrEnum):
 
 SELF_REGISTRABLE_ROLES = frozenset({Role.OWNER, Role.RUNNER, Role.SHOP, Role.PASSENGER,
                                     Role.DRIVER, Role.CUSTOMER, Role.COURIER})
+# the pets roles keep their phone as given (the clients' formats); the others store E.164
+E164_ROLES = frozenset({Role.PASSENGER, Role.DRIVER, Role.CUSTOMER, Role.COURIER, Role.GATE})
 
 
 class PetExperience(StrEnum):
@@ -94,6 +97,15 @@ def normalize_phone(raw: str | None) -> str | None:
     return phone
 
 
+def contact_phone(raw: str | None, role: Role, region: str) -> str | None:
+    """An account's phone: E.164 for the verticals' roles, the pets rule for the others."""
+    if role not in E164_ROLES:
+        return normalize_phone(raw)
+    if not (raw or "").strip():
+        return None
+    return to_e164(raw, region)
+
+
 def normalize_avatar_url(raw: str) -> str:
     url = raw.strip()
     parsed = urlsplit(url)
@@ -102,13 +114,13 @@ def normalize_avatar_url(raw: str) -> str:
     return url
 
 
-def profile_changes(*, full_name: str | None, phone: str | None,
-                    avatar_url: str | None) -> dict[str, str]:
+def profile_changes(*, full_name: str | None, phone: str | None, avatar_url: str | None,
+                    role: Role = Role.OWNER, region: str = "ID") -> dict[str, str]:
     """The fields a partial profile update sets; empty values are ignored."""
     changes: dict[str, str] = {}
     if full_name and full_name.strip():
         changes["full_name"] = full_name.strip()
-    if phone and (normalized := normalize_phone(phone)):
+    if phone and (normalized := contact_phone(phone, role, region)):
         changes["phone"] = normalized
     if avatar_url and avatar_url.strip():
         changes["avatar_url"] = normalize_avatar_url(avatar_url)

@@ -11,11 +11,12 @@ from kilat.contracts.identity import (
     PasswordResetRequested,
     ProfileUpdated,
     ReferralRecorded,
+    SignInCodeRequested,
     UserBanned,
     UserRegistered,
 )
 from kilat.platform.events import record_event
-from kilat.services.identity.models import Referral, User
+from kilat.services.identity.models import OtpCode, Referral, User
 
 
 def _contact(user: User) -> dict:
@@ -43,6 +44,14 @@ async def password_reset_requested(session: AsyncSession, user: User, token: str
     await record_event(session, PasswordResetRequested(
         user_id=user.id, email=user.email, full_name=user.full_name, token=token,
         expires_at=expires_at))
+
+
+async def sign_in_code_requested(session: AsyncSession, otp: OtpCode, code: str,
+                                 user: User | None) -> None:
+    valid = int((otp.expires_at - otp.created_at).total_seconds())
+    await record_event(session, SignInCodeRequested(
+        code_id=otp.id, phone=otp.phone, code=code, expires_at=otp.expires_at,
+        valid_seconds=valid, user_id=user.id if user else None))
 
 
 async def referral_recorded(session: AsyncSession, referral: Referral) -> None:

@@ -21,6 +21,8 @@ from kilat.platform.models import Entity, UTCDateTime, VersionMixin, service_bas
 from kilat.services.identity.domain import ApplicationStatus, Role
 
 
+ROLE_LIST = ", ".join(f"'{role}'" for role in Role)
+
 Base = service_base("identity")
 metadata = Base.metadata
 
@@ -28,13 +30,16 @@ metadata = Base.metadata
 class User(Base, Entity, VersionMixin):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('owner', 'runner', 'shop', 'admin')", name="role"),
+        CheckConstraint(f"role IN ({ROLE_LIST})", name="role"),
         Index("ix_users_created_at", "created_at"),
     )
 
-    email: Mapped[str] = mapped_column(String(255), unique=True)
+    # None for an account made by phone sign-in (it has no password either)
+    email: Mapped[str | None] = mapped_column(String(255), unique=True)
     phone: Mapped[str | None] = mapped_column(String(20))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # the E.164 number proven by a sign-in code: phone sign-in finds the account by it
+    verified_phone: Mapped[str | None] = mapped_column(String(16), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     full_name: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(String(20))
     is_verified: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -115,3 +120,19 @@ class Referral(Base, Entity):
     reward_amount_cents: Mapped[int] = mapped_column(Integer)
     referrer_credited: Mapped[bool] = mapped_column(Boolean, default=False)
     referee_credited: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OtpCode(Base):
+    """A sign-in code sent to a phone number; only its HMAC is kept. ``consumed_at`` ends it:
+    signed in with, or replaced by a newer code."""
+
+    __tablename__ = "otp_codes"
+    __table_args__ = (Index("ix_otp_codes_phone_created_at", "phone", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    phone: Mapped[str] = mapped_column(String(16))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import delete, func, literal, select, update
 
 from kilat.platform.repository import Repository
 from kilat.platform.models import UTCDateTime
 from kilat.services.identity.models import (
     ApplicationCounter,
+    OtpCode,
     PasswordReset,
     Referral,
     ReferralCode,
@@ -31,6 +32,9 @@ class Users(Repository[User]):
 
     async def by_email(self, email: str) -> User | None:
         return await self.session.scalar(select(User).where(User.email == email))
+
+    async def by_verified_phone(self, phone: str) -> User | None:
+        return await self.session.scalar(select(User).where(User.verified_phone == phone))
 
     async def page(self, offset: int, limit: int) -> tuple[list[User], int]:
         total = await self.session.scalar(select(func.count()).select_from(User))
@@ -91,6 +95,43 @@ class PasswordResets(Repository):
             .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
             .values(used_at=now)
         )
+
+
+class OtpCodes(Repository[OtpCode]):
+    model = OtpCode
+
+    async def latest(self, phone: str) -> OtpCode | None:
+        """The number's newest code, live or not (its time decides the resend cooldown)."""
+        return await self.session.scalar(
+            select(OtpCode).where(OtpCode.phone == phone)
+            .order_by(OtpCode.created_at.desc(), OtpCode.id.desc()).limit(1))
+
+    async def end_live(self, phone: str, now: datetime) -> int:
+        """End every unconsumed code of the number (a new one replaces them)."""
+        return await self.update_rows(
+            update(OtpCode).where(OtpCode.phone == phone, OtpCode.consumed_at.is_(None))
+            .values(consumed_at=now))
+
+    async def take_attempt(self, code_id: uuid.UUID, max_attempts: int) -> int | None:
+        """Count one attempt on a live code; its attempt number, or None when none was left
+        (concurrent attempts each take their own)."""
+        return await self.session.scalar(
+            update(OtpCode)
+            .where(OtpCode.id == code_id, OtpCode.consumed_at.is_(None),
+                   OtpCode.attempts < max_attempts)
+            .values(attempts=OtpCode.attempts + 1)
+            .returning(OtpCode.attempts)
+            .execution_options(synchronize_session=False))
+
+    async def consume(self, code_id: uuid.UUID, now: datetime) -> bool:
+        """Spend the code; False when a concurrent sign-in spent it first."""
+        return await self.update_rows(
+            update(OtpCode).where(OtpCode.id == code_id, OtpCode.consumed_at.is_(None))
+            .values(consumed_at=now)) == 1
+
+    async def prune(self, before: datetime) -> int:
+        """Forget codes created before ``before`` (long expired)."""
+        return await self.update_rows(delete(OtpCode).where(OtpCode.created_at < before))
 
 
 class RunnerApplications(Repository):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -40,6 +40,33 @@ class RegisterRequest(Schema):
     phone: Phone | None = None
     role: Role
     referral_code: ReferralCodeInput | None = None
+
+
+class OtpRequest(Schema):
+    phone: Phone = Field(description="E.164 (+6281234567890), or a national number read in "
+                                     "KILAT_IDENTITY_DEFAULT_PHONE_REGION")
+
+
+class OtpVerify(Schema):
+    phone: Phone
+    code: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
+    role: Role | None = Field(None, description="required on a number's first sign-in "
+                                                "(passenger or driver)")
+    full_name: OptionalName | None = None
+
+
+class CodeSent(Schema):
+    expires_in_seconds: int
+    resend_after_seconds: int
+
+
+class StaffCreate(Schema):
+    """A staff account an admin creates (gate staff of rail stations)."""
+
+    email: Email
+    password: Password
+    full_name: Name
+    role: Literal[Role.GATE]
 
 
 class LoginRequest(Schema):
@@ -80,7 +107,7 @@ class BanRequest(Schema):
 
 class User(Schema):
     id: uuid.UUID
-    email: str
+    email: str = Field("", description="empty for an account made by phone sign-in")
     phone: str = ""
     full_name: str
     role: Role
@@ -89,9 +116,9 @@ class User(Schema):
     avatar_url: str | SkipJsonSchema[None] = Field(None, description="omitted when empty")
     created_at: datetime
 
-    @field_validator("phone", mode="before")
+    @field_validator("email", "phone", mode="before")
     @classmethod
-    def _phone_or_empty(cls, value: str | None) -> str:
+    def _or_empty(cls, value: str | None) -> str:
         return value or ""
 
 

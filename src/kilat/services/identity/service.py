@@ -24,6 +24,7 @@ from kilat.services.identity.domain import (
     check_consent,
     check_password,
     check_reset_token,
+    contact_phone,
     check_runner_vehicle,
     ensure_self_registrable,
     new_referral_code,
@@ -75,6 +76,7 @@ class Authority:
     verifier: TokenVerifier
     passwords: PasswordHasher
     reset_ttl: timedelta
+    phone_region: str = "ID"  # of numbers given without +
 
     def jwks(self) -> dict:
         # TokenIssuer exposes no public key of its own; the kernel keeps it private
@@ -89,11 +91,11 @@ class AuthResult:
 
 
 async def register(session: AsyncSession, authority: Authority, data: RegisterRequest) -> AuthResult:
-    """Create an owner, runner or shop account (optionally referred) and start its first session."""
+    """Create a self-registrable account (optionally referred) and start its first session."""
     ensure_self_registrable(data.role)
     email = normalize_email(data.email)
     check_password(data.password)
-    phone = normalize_phone(data.phone)
+    phone = contact_phone(data.phone, data.role, authority.phone_region)
     code = normalize_referral_code(data.referral_code) if data.referral_code else None
     password_hash = await authority.passwords.hash(data.password)
     if await Users(session).by_email(email) is not None:
@@ -105,7 +107,7 @@ async def register(session: AsyncSession, authority: Authority, data: RegisterRe
     if referrer is not None:
         await _record_referral(session, referrer, user, code)
     await events.user_registered(session, user, referral_code_used=code)
-    return await _start_session(session, authority, user)
+    return await start_session(session, authority, user)
 
 
 async def login(session: AsyncSession, authority: Authority, email: str, password: str) -> AuthResult:
@@ -114,7 +116,7 @@ async def login(session: AsyncSession, authority: Authority, email: str, passwor
         raise Unauthorized("invalid email or password")
     if user.is_banned:
         raise Forbidden("account is banned")
-    return await _start_session(session, authority, user)
+    return await start_session(session, authority, user)
 
 
 async def refresh(session: AsyncSession, authority: Authority, token: str) -> AuthResult:
@@ -138,7 +140,7 @@ async def refresh(session: AsyncSession, authority: Authority, token: str) -> Au
     user = await Users(session).get(row.user_id)
     if user is None or user.is_banned:
         raise Unauthorized(INVALID_TOKEN)
-    return await _start_session(session, authority, user, family_id)
+    return await start_session(session, authority, user, family_id)
 
 
 async def logout(session: AsyncSession, authority: Authority, caller: Principal,
@@ -158,11 +160,12 @@ async def profile(session: AsyncSession, caller: Principal) -> User:
     return await _active_user(session, caller.user_id)
 
 
-async def update_profile(session: AsyncSession, caller: Principal, data: ProfileUpdate) -> User:
-    """Partial update; empty fields are ignored."""
+async def update_profile(session: AsyncSession, caller: Principal, data: ProfileUpdate,
+                         region: str = "ID") -> User:
+    """Partial update; empty fields are ignored. The number phone sign-in uses stays as proven."""
     user = await _active_user(session, caller.user_id)
     changes = profile_changes(full_name=data.full_name, phone=data.phone,
-                              avatar_url=data.avatar_url)
+                              avatar_url=data.avatar_url, role=user.role, region=region)
     if any(getattr(user, field) != value for field, value in changes.items()):
         for field, value in changes.items():
             setattr(user, field, value)
@@ -288,6 +291,21 @@ async def user_stats(session: AsyncSession) -> dict:
     return {"total_users": sum(by_role.values()), "by_role": by_role}
 
 
+async def create_staff(session: AsyncSession, authority: Authority, email: str, password: str,
+                       full_name: str, role: Role) -> User:
+    """An account only an admin makes (gate staff): verified, no self sign-up."""
+    email = normalize_email(email)
+    check_password(password)
+    password_hash = await authority.passwords.hash(password)
+    if await Users(session).by_email(email) is not None:
+        raise _email_taken(email)
+    user = User(email=email, full_name=full_name, role=role, password_hash=password_hash,
+                is_verified=True, is_banned=False)
+    await _add_user(session, user)
+    await events.user_registered(session, user, referral_code_used=None)
+    return user
+
+
 async def create_admin(session: AsyncSession, email: str, password: str,
                        full_name: str = "Administrator", *,
                        passwords: PasswordHasher | None = None) -> User:
@@ -312,7 +330,7 @@ async def create_admin(session: AsyncSession, email: str, password: str,
     return user
 
 
-async def _start_session(session: AsyncSession, authority: Authority, user: User,
+async def start_session(session: AsyncSession, authority: Authority, user: User,
                          family_id: uuid.UUID | None = None) -> AuthResult:
     jti, family_id = uuid.uuid4(), family_id or uuid.uuid4()
     now = utcnow()
@@ -320,7 +338,7 @@ async def _start_session(session: AsyncSession, authority: Authority, user: User
                         expires_at=now + timedelta(seconds=authority.issuer.refresh_ttl)))
     await session.flush()
     return AuthResult(
-        access_token=authority.issuer.access_token(user.id, user.email, user.role),
+        access_token=authority.issuer.access_token(user.id, user.email or "", user.role),
         refresh_token=authority.issuer.refresh_token(user.id, jti, family_id),
         user=user,
     )

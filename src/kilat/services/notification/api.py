@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from kilat.platform.auth import CurrentUser, RequireRole
+from kilat.platform.errors import NotFound
 from kilat.platform.http import Session
 from kilat.platform.schemas import Envelope, Message, Page, Paging, error_responses, ok, page_of
 from kilat.services.notification import schemas
@@ -15,7 +16,9 @@ from kilat.services.notification.delivery import REDACTED, DeliveryQueue
 from kilat.services.notification.context import Ctx
 from kilat.services.notification.domain import Channel, DeliveryStatus
 from kilat.services.notification.models import Delivery, Notification
+from kilat.services.notification.repository import SinkMessages
 from kilat.services.notification.service import InboxService, PreferenceService
+from kilat.services.notification.sink import recipient_forms
 
 CURSOR_MAX_LIMIT = 50
 
@@ -157,3 +160,21 @@ async def replay_dead_letter(delivery_id: uuid.UUID, session: Session, _admin: A
     queue = DeliveryQueue(session, context.settings, context.dispatcher.wake)
     delivery = await queue.replay(delivery_id, context.now())
     return ok(_delivery(delivery))
+
+
+@admin_router.get("/sink", response_model=Envelope[list[schemas.SinkMessage]],
+                  responses=error_responses(400, 401, 403, 404),
+                  summary="What the development sink (log://) was given, newest first")
+async def read_sink(
+    session: Session, _admin: Admin, context: Ctx,
+    recipient: Annotated[str | None, Query(max_length=512,
+                                           description="an E.164 phone or an email")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict:
+    """Messages kept by the development sink (SMS codes included), for development and tests.
+    404 when no channel is wired to it, as in production."""
+    if context.sink_store is None:
+        raise NotFound("no development sink", "no channel delivers to log://")
+    forms = recipient_forms(recipient) if recipient is not None else None
+    rows = await SinkMessages(session).recent(forms, limit)
+    return ok([schemas.SinkMessage.model_validate(row) for row in rows])

@@ -14,8 +14,9 @@ from kilat.platform.db import Database
 from kilat.platform.models import utcnow
 from kilat.platform.runtime import ServiceRuntime, service_context
 from kilat.services.notification.dispatcher import STOP_GRACE_SECONDS, Dispatcher
-from kilat.services.notification.providers import LogSink, build_chains
+from kilat.services.notification.providers import LogSink, build_chains, uses_sink
 from kilat.services.notification.settings import NotificationSettings
+from kilat.services.notification.sink import SinkStore
 
 
 class NotificationContext:
@@ -24,7 +25,9 @@ class NotificationContext:
     def __init__(self, database: Database, settings: NotificationSettings) -> None:
         self.settings = settings
         self.clock: Callable[[], datetime] = utcnow
-        self.sink = LogSink()
+        # None in production: no channel is wired to the development sink
+        self.sink_store = SinkStore(database, settings, self.now) if uses_sink(settings) else None
+        self.sink = LogSink(recorder=self.sink_store)
         self.http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
         self.dispatcher = Dispatcher(database, settings,
                                      build_chains(settings, self.http, self.sink), self.now)

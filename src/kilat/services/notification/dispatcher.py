@@ -71,14 +71,19 @@ class Dispatcher:
             if not await self.queue(session).any_due(self.clock()):
                 return 0  # spares SQLite a write lock on every idle poll
         async with self.database.session() as session:
-            claimed = [(d.id, d.user_id, Channel(d.channel), self._message(d, n))
+            claimed = [(d.id, None if d.sensitive else d.user_id, Channel(d.channel),
+                        self._message(d, n))
                        for d, n in await self.queue(session).claim(self.clock())]
         await asyncio.gather(*(self._attempt(*item) for item in claimed))
         return len(claimed)
 
-    async def _attempt(self, delivery_id, user_id, channel: Channel, message: OutboundMessage) -> None:
+    async def _attempt(self, delivery_id, quiet_for, channel: Channel,
+                       message: OutboundMessage) -> None:
+        """``quiet_for``: the user whose quiet hours hold the message back; None for secrets
+        (a code held until morning is useless) and for messages to no user."""
         async with self._slots:
-            if channel in DEFERRABLE and await self._defer_if_quiet(delivery_id, user_id):
+            if (channel in DEFERRABLE and quiet_for is not None
+                    and await self._defer_if_quiet(delivery_id, quiet_for)):
                 return
             provider, error = None, None
             try:
@@ -104,7 +109,7 @@ class Dispatcher:
     def _message(delivery: Delivery, notification: Notification) -> OutboundMessage:
         data: dict[str, Any] = {
             "delivery_id": str(delivery.id), "notification_id": str(notification.id),
-            "user_id": str(delivery.user_id), "event_type": notification.event_type,
+            "user_id": str(delivery.user_id) if delivery.user_id else None, "event_type": notification.event_type,
             "booking_id": str(notification.booking_id) if notification.booking_id else None,
         }
         return OutboundMessage(Channel(delivery.channel), delivery.address, delivery.subject,

@@ -9,6 +9,7 @@ from kilat.contracts.identity import (
     PasswordResetRequested,
     ProfileUpdated,
     ReferralRecorded,
+    SignInCodeRequested,
     UserBanned,
     UserRegistered,
 )
@@ -51,5 +52,6 @@ def handlers(runtime: ServiceRuntime) -> dict:
     return {"booking.*": notify, "payment.*": notify, "tracking.*": notify,
             ChatMessageSent.TYPE: notify, ReviewCreated.TYPE: notify,
             PasswordResetRequested.TYPE: notify, ReferralRecorded.TYPE: notify,
+            SignInCodeRequested.TYPE: notify,
             UserRegistered.TYPE: on_contact, ProfileUpdated.TYPE: on_contact,
             UserBanned.TYPE: on_banned} | {family: notify for family in verticals.FAMILIES}

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -69,8 +70,11 @@ class Notification(Base, Entity):
     __table_args__ = (
         UniqueConstraint("user_id", "fact_key", name="uq_notifications_user_fact"),
         Index("ix_notifications_user_created", "user_id", "created_at"),
+        Index("uq_notifications_addressed_fact", "fact_key", unique=True,
+              sqlite_where=text("user_id IS NULL"), postgresql_where=text("user_id IS NULL")),
     )
-    user_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    # None: sent to an address, to someone with no account (a first sign-in code)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     booking_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     event_type: Mapped[str] = mapped_column(String(80))
     event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
@@ -93,7 +97,7 @@ class Delivery(Base, Entity):
     __table_args__ = (Index("ix_notification_deliveries_due", "status", "next_attempt_at"),)
     notification_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("notifications.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     channel: Mapped[str] = mapped_column(String(10))
     address: Mapped[str] = mapped_column(String(512))
     subject: Mapped[str] = mapped_column(String(255))
@@ -108,3 +112,17 @@ class Delivery(Base, Entity):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SinkMessage(Base):
+    """What the development sink (``log://``) was given, kept where every instance reads it."""
+
+    __tablename__ = "sink_messages"
+    __table_args__ = (Index("ix_sink_messages_recipient_sent", "recipient", "sent_at"),
+                      Index("ix_sink_messages_sent_at", "sent_at"))
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    channel: Mapped[str] = mapped_column(String(10))
+    recipient: Mapped[str] = mapped_column(String(512))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -47,14 +47,29 @@ class Provider(Protocol):
     async def send(self, message: OutboundMessage) -> None: ...
 
 
-class LogSink:
-    """Development sink: logs the message and keeps the most recent ones in memory."""
+class SinkRecorder(Protocol):
+    """Keeps what the sink was given where an admin can read it back; ``add`` MUST raise
+    (any exception) when it could not keep the message."""
 
-    def __init__(self, name: str = "log://", keep: int = 500) -> None:
+    async def add(self, message: OutboundMessage) -> None: ...
+
+
+class LogSink:
+    """Development sink: logs the message, keeps the most recent ones in this process's memory
+    and, given a ``recorder``, where every instance's admin route reads them."""
+
+    def __init__(self, name: str = "log://", keep: int = 500,
+                 recorder: SinkRecorder | None = None) -> None:
         self.name = name
         self.sent: deque[OutboundMessage] = deque(maxlen=keep)
+        self.recorder = recorder
 
     async def send(self, message: OutboundMessage) -> None:
+        if self.recorder is not None:
+            try:
+                await self.recorder.add(message)
+            except Exception as exc:  # the database is down: retried like any provider failure
+                raise DeliveryError(f"{self.name}: could not keep the message: {exc}") from exc
         self.sent.append(message)
         log.info("notification delivered to log sink", channel=message.channel, to=message.to,
                  subject=message.subject, body=message.body)
@@ -157,3 +172,10 @@ def build_chains(settings: NotificationSettings, client: httpx.AsyncClient,
     return {channel: ProviderChain(channel, [build_provider(u, channel, settings, client, sink)
                                              for u in channel_urls])
             for channel, channel_urls in urls.items()}
+
+
+def uses_sink(settings: NotificationSettings) -> bool:
+    """Whether any channel is wired to the development sink (``log://``)."""
+    return any(url.startswith("log://") for urls in
+               (settings.push_providers, settings.sms_providers, settings.email_providers)
+               for url in urls)

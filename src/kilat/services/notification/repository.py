@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 
 from kilat.platform.repository import Repository
 from kilat.platform.models import utcnow
@@ -17,6 +17,7 @@ from kilat.services.notification.models import (
     Delivery,
     Notification,
     Preference,
+    SinkMessage,
 )
 
 DUE_STATUSES = (DeliveryStatus.PENDING.value, DeliveryStatus.DEFERRED.value)
@@ -74,12 +75,17 @@ class NotificationRepository(Repository):
     # notifications
 
     async def insert_notification_once(self, values: dict[str, Any]) -> bool:
-        """INSERT … ON CONFLICT (user_id, fact_key) DO NOTHING; True when the row was added."""
+        """INSERT … ON CONFLICT (user_id, fact_key) DO NOTHING; True when the row was added.
+        A notification to no user is unique by its fact alone (a partial unique index)."""
         table = Notification.__table__
         now = utcnow()
-        statement = (self.insert(table).values(created_at=now, updated_at=now, **values)
-                     .on_conflict_do_nothing(index_elements=["user_id", "fact_key"])
-                     .returning(table.c.id))
+        statement = self.insert(table).values(created_at=now, updated_at=now, **values)
+        if values["user_id"] is None:
+            statement = statement.on_conflict_do_nothing(
+                index_elements=["fact_key"], index_where=table.c.user_id.is_(None))
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=["user_id", "fact_key"])
+        statement = statement.returning(table.c.id)
         return (await self.session.execute(statement)).first() is not None
 
     async def notification(self, notification_id: uuid.UUID, *, lock: bool = False) -> Notification | None:
@@ -180,3 +186,24 @@ class NotificationRepository(Repository):
         if user_id is not None:
             query = query.where(Delivery.user_id == user_id)
         return query
+
+
+class SinkMessages(Repository[SinkMessage]):
+    """What the development sink was given: newest first, bounded by count and age."""
+
+    model = SinkMessage
+
+    async def recent(self, recipients: list[str] | None, limit: int) -> list[SinkMessage]:
+        query = select(SinkMessage)
+        if recipients is not None:
+            query = query.where(SinkMessage.recipient.in_(recipients))
+        rows = await self.session.scalars(
+            query.order_by(SinkMessage.sent_at.desc(), SinkMessage.id.desc()).limit(limit))
+        return list(rows)
+
+    async def prune(self, older_than: datetime, keep: int) -> int:
+        """Forget messages sent before ``older_than`` and all but the newest ``keep``."""
+        cutoff = (select(SinkMessage.sent_at).order_by(SinkMessage.sent_at.desc())
+                  .offset(keep).limit(1).scalar_subquery())
+        aged = await self.update_rows(delete(SinkMessage).where(SinkMessage.sent_at < older_than))
+        return aged + await self.update_rows(delete(SinkMessage).where(SinkMessage.sent_at <= cutoff))

@@ -18,7 +18,12 @@ from kilat.contracts.booking import (
     DeliveryConfirmed,
     PetPickedUp,
 )
-from kilat.contracts.identity import PasswordResetRequested, ReferralRecorded, UserRegistered
+from kilat.contracts.identity import (
+    PasswordResetRequested,
+    ReferralRecorded,
+    SignInCodeRequested,
+    UserRegistered,
+)
 from kilat.contracts.payment import (
     CashOutChanged,
     CashOutCompleted,
@@ -158,8 +163,9 @@ def chat_message(message: ChatMessageSent) -> list[Notice]:
 
 
 # template names: one welcome per role
-WELCOMES = {"owner": "identity.user_registered.owner", "runner": "identity.user_registered.runner",
-            "shop": "identity.user_registered.shop"}
+WELCOMES = {role: f"identity.user_registered.{role}"
+            for role in ("owner", "runner", "shop", "passenger", "driver", "customer", "courier",
+                         "gate")}
 
 
 def user_registered(registered: UserRegistered) -> list[Notice]:
@@ -178,6 +184,18 @@ def password_reset(reset: PasswordResetRequested) -> list[Notice]:
     return [Notice(reset.user_id, reset.TYPE, context, f"{reset.TYPE}:{fact}",
                    channels=frozenset({Channel.EMAIL}), required=frozenset({Channel.EMAIL}),
                    sensitive=True)]
+
+
+def sign_in_code(requested: SignInCodeRequested) -> list[Notice]:
+    """The code goes by SMS to the number being signed in, account or not (switches and quiet
+    hours do not hold it back)."""
+    minutes = max(1, (requested.valid_seconds or 300) // 60)
+    context = {"sign_in_code": requested.code, "minutes": minutes,
+               "expires_at": requested.expires_at.isoformat()}
+    return [Notice(requested.user_id, requested.TYPE, context,
+                   f"{requested.TYPE}:{requested.code_id}", channels=frozenset({Channel.SMS}),
+                   required=frozenset({Channel.SMS}), sensitive=True,
+                   addresses={Channel.SMS: requested.phone})]
 
 
 def referral_recorded(referral: ReferralRecorded) -> list[Notice]:
@@ -217,6 +235,7 @@ RULES: dict[str, Rule] = {
     ChatMessageSent.TYPE: chat_message,
     UserRegistered.TYPE: user_registered,
     PasswordResetRequested.TYPE: password_reset,
+    SignInCodeRequested.TYPE: sign_in_code,
     ReferralRecorded.TYPE: referral_recorded,
     ReviewCreated.TYPE: review_created,
 } | verticals.RULES

@@ -14,7 +14,7 @@ from kilat.services.notification.domain import LOCALES, parse_hhmm, parse_timezo
 
 class Notification(Schema):
     id: uuid.UUID
-    user_id: uuid.UUID
+    user_id: uuid.UUID | None = Field(None, description="null: sent to an address, no account")
     booking_id: uuid.UUID | None = None
     event_type: str
     type: str = Field(description="same as event_type (the web clients read `type`)")
@@ -113,7 +113,7 @@ class FcmToken(Schema):
 class Delivery(Schema):
     id: uuid.UUID
     notification_id: uuid.UUID
-    user_id: uuid.UUID
+    user_id: uuid.UUID | None = Field(None, description="null: sent to an address, no account")
     channel: str
     address: str
     subject: str
@@ -128,3 +128,11 @@ class Delivery(Schema):
     sent_at: datetime | None = None
     failed_at: datetime | None = None
     created_at: datetime
+
+
+class SinkMessage(Schema):
+    channel: str
+    recipient: str = Field(description="the E.164 phone, email address or push token")
+    subject: str
+    body: str
+    sent_at: datetime

@@ -26,7 +26,7 @@ from kilat.services.notification.schemas import PreferenceUpdate
 from kilat.services.notification.settings import NotificationSettings
 from kilat.services.notification.templates import IN_APP, ROLE_LABELS, render, resolve_locale
 
-SECRET_CONTEXT = frozenset({"token"})
+SECRET_CONTEXT = frozenset({"token", "sign_in_code"})
 
 
 def wake_after_commit(session: AsyncSession, wake: Callable[[], None] | None) -> None:
@@ -51,8 +51,7 @@ class NotificationService:
         this fact was already notified (a repeat under another event id, or another instance)."""
         if notice.fact_key is None:
             notice = replace(notice, fact_key=f"{event_type}:event:{event_id}")
-        contact = await self.repo.contact(notice.user_id)
-        preference = await self.repo.preference(notice.user_id)
+        contact, preference = await self._recipient(notice.user_id)
         locale = resolve_locale(contact.locale if contact else self.settings.default_locale)
         context = await self._context(notice, contact, locale)
         notification_id = uuid.uuid4()
@@ -68,6 +67,12 @@ class NotificationService:
         if deliveries:
             wake_after_commit(self.session, self.wake)
         return notification_id
+
+    async def _recipient(self, user_id: uuid.UUID | None) -> tuple[Contact | None,
+                                                                 Preference | None]:
+        if user_id is None:
+            return None, None
+        return await self.repo.contact(user_id), await self.repo.preference(user_id)
 
     async def _store(self, notification_id: uuid.UUID, notice: Notice, event_type: str,
                      event_id: uuid.UUID | None, locale: str, context: dict[str, Any],
@@ -95,6 +100,7 @@ class NotificationService:
         addresses = {Channel.PUSH: pref.fcm_token if pref else None,
                      Channel.SMS: (pref.phone_number if pref else None) or (contact and contact.phone),
                      Channel.EMAIL: (pref.email if pref else None) or (contact and contact.email)}
+        addresses |= notice.addresses
         return domain.choose_channels(notice.channels, notice.required, switches, addresses)
 
     def _quiet_end(self, preference: Preference | None, contact: Contact | None,
@@ -109,7 +115,8 @@ class NotificationService:
                   address: str, locale: str, context: dict[str, Any], now: datetime,
                   quiet_end: datetime | None) -> Delivery:
         text = render(notice.template, locale, channel, context)
-        deferred = quiet_end if channel in domain.DEFERRABLE else None
+        # a code held until morning would be useless: secrets are never deferred
+        deferred = quiet_end if channel in domain.DEFERRABLE and not notice.sensitive else None
         return Delivery(
             notification_id=notification_id, user_id=notice.user_id, channel=channel.value,
             address=address, subject=text.title[:255], body=text.body, sensitive=notice.sensitive,

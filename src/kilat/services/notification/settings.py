@@ -25,6 +25,9 @@ class NotificationSettings(BaseSettings):
     sms_providers: list[str] = Field(default_factory=lambda: ["log://"])
     email_providers: list[str] = Field(default_factory=list)
     webhook_timeout_seconds: float = 5.0
+    # the development sink (log://): messages an admin can read back, newest first
+    sink_keep: int = Field(default=1000, ge=1, le=100_000)
+    sink_max_age_seconds: int = Field(default=86_400, ge=60)
 
     max_retries: int = Field(default=3, ge=0, le=20)
     retry_base_seconds: float = Field(default=30.0, gt=0)

@@ -181,6 +181,67 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
                "email_body": "Akaun kedai Kilat anda sudah sedia. Tambah kedai dan produk anda "
                              "supaya pemilik haiwan dapat mencari anda."},
     },
+    "identity.user_registered.passenger": {
+        "en": {"title": "Welcome to Kilat",
+               "body": "Your Kilat passenger account is ready.",
+               "email_body": "Your Kilat passenger account is ready. Sign in with it to "
+                             "request a ride or book a train seat."},
+        "ms": {"title": "Selamat Datang ke Kilat",
+               "body": "Akaun penumpang Kilat anda sudah sedia.",
+               "email_body": "Akaun penumpang Kilat anda sudah sedia. Log masuk untuk meminta "
+                             "tunggangan atau menempah tempat duduk kereta api."},
+    },
+    "identity.user_registered.driver": {
+        "en": {"title": "Welcome to Kilat",
+               "body": "Your Kilat driver account is ready.",
+               "email_body": "Your Kilat driver account is ready. Switch on your beacon when "
+                             "you are free to receive ride requests near you."},
+        "ms": {"title": "Selamat Datang ke Kilat",
+               "body": "Akaun pemandu Kilat anda sudah sedia.",
+               "email_body": "Akaun pemandu Kilat anda sudah sedia. Hidupkan isyarat anda "
+                             "apabila anda bebas untuk menerima permintaan tunggangan "
+                             "berdekatan."},
+    },
+    "identity.user_registered.customer": {
+        "en": {"title": "Welcome to Kilat",
+               "body": "Your Kilat parcels account is ready.",
+               "email_body": "Your Kilat parcels account is ready. Place an order to send a "
+                             "parcel and follow it by its tracking number."},
+        "ms": {"title": "Selamat Datang ke Kilat",
+               "body": "Akaun bungkusan Kilat anda sudah sedia.",
+               "email_body": "Akaun bungkusan Kilat anda sudah sedia. Buat pesanan untuk "
+                             "menghantar bungkusan dan ikutinya dengan nombor penjejakannya."},
+    },
+    "identity.user_registered.courier": {
+        "en": {"title": "Welcome to Kilat",
+               "body": "Your Kilat courier account is ready.",
+               "email_body": "Your Kilat courier account is ready. Shipments you are assigned "
+                             "will appear in your app."},
+        "ms": {"title": "Selamat Datang ke Kilat",
+               "body": "Akaun kurier Kilat anda sudah sedia.",
+               "email_body": "Akaun kurier Kilat anda sudah sedia. Penghantaran yang "
+                             "ditugaskan kepada anda akan dipaparkan dalam aplikasi anda."},
+    },
+    "identity.user_registered.gate": {
+        "en": {"title": "Welcome to Kilat",
+               "body": "Your Kilat gate staff account is ready.",
+               "email_body": "An administrator created your Kilat gate staff account. Sign in "
+                             "with this email to check passengers' tickets at the gate."},
+        "ms": {"title": "Selamat Datang ke Kilat",
+               "body": "Akaun kakitangan pintu Kilat anda sudah sedia.",
+               "email_body": "Pentadbir telah mencipta akaun kakitangan pintu Kilat anda. Log "
+                             "masuk dengan e-mel ini untuk memeriksa tiket penumpang di pintu."},
+    },
+    "identity.sign_in_code_requested": {
+        "en": {"title": "Sign-in code",
+               "body": "A sign-in code was sent to your phone.",
+               "sms": "your sign-in code is {sign_in_code}. It is valid for {minutes} minutes. "
+                      "Never share it; Kilat will never ask you for it."},
+        "ms": {"title": "Kod log masuk",
+               "body": "Kod log masuk telah dihantar ke telefon anda.",
+               "sms": "kod log masuk anda ialah {sign_in_code}. Sah selama {minutes} minit. "
+                      "Jangan kongsikannya; Kilat tidak akan memintanya daripada anda."},
+    },
     "identity.password_reset_requested": {
         "en": {"title": "Password Reset",
                "body": "A password reset was requested for your account. Check your email.",
