@@ -3,15 +3,23 @@ one does (by events on the bus), and builders for customers, couriers and orders
 
 from __future__ import annotations
 
+import asyncio
+import json
+import socket
+import time
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+
+import uvicorn
 
 from kilat.contracts.charges import ChargeCaptured, ChargeFailed, ChargeRefunded
 from kilat.platform.events import Event, new_event
 from kilat.platform.events.bus import Delivery
 from kilat.platform.runtime import Infrastructure
 from kilat.services.parcels import descriptor
+from kilat.services.parcels.domain import verify_signature
 from kilat.services.parcels.settings import ParcelsSettings
 from tests.support.harness import running_service
 from tests.support.people import Person, person
@@ -113,3 +121,65 @@ async def claimed(client, infra, customer: Person) -> tuple[dict, Person]:
                                  headers=courier.headers)
     assert response.status_code == 200, response.text
     return order, courier
+
+
+@asynccontextmanager
+async def serve(app) -> AsyncIterator[int]:
+    """An ASGI app on a real uvicorn server (this event loop, a free port); yields the port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning",
+                                           access_log=False, timeout_graceful_shutdown=1))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                await task
+            await asyncio.sleep(0.01)
+        yield port
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+class Receiver:
+    """A customer's webhook endpoint on localhost: answers the next ``statuses`` in turn (then
+    200) and keeps what it received, with the signature checked against ``secret``."""
+
+    def __init__(self, secret: str, statuses: list[int] | None = None, always: int | None = None):
+        self.secret, self.statuses, self.always = secret, list(statuses or []), always
+        self.received: list[dict] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        status = self.always or (self.statuses.pop(0) if self.statuses else 200)
+        self.received.append({"at": time.monotonic(), "body": json.loads(body), "status": status,
+                              "verified": verify_signature(
+                                  self.secret, headers.get("x-kilat-signature", ""), body)})
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+class Recorder:
+    """Subscribes to the bus like another service would, keeping the events it sees."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    async def __call__(self, delivery: Delivery) -> None:
+        self.events.append(delivery.event)
+
+
+async def listen(infra: Infrastructure, *patterns: str) -> Recorder:
+    recorder = Recorder()
+    await infra.bus.subscribe(f"probe-{uuid.uuid4().hex[:6]}", list(patterns), recorder)
+    return recorder
