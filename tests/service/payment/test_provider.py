@@ -97,3 +97,21 @@ async def test_the_rail_settles_after_its_delay_and_submits_once_per_transfer(wo
     assert (await rail.status(first.reference)).status == "completed"
     with pytest.raises(UnknownTransfer):
         await rail.status("DN-unknown")
+
+
+async def test_partial_refunds_add_up_and_never_pass_what_was_captured(world):
+    provider = world.ctx.provider
+    intent = await provider.charge(amount_cents=5000, currency="IDR", payment_method=None,
+                                   idempotency_key="ride", reference="ride")
+    first = await provider.refund(intent.id, idempotency_key="r1", amount_cents=2000)
+    assert first.amount_refunded_cents == 2000
+    again = await provider.refund(intent.id, idempotency_key="r1", amount_cents=2000)
+    assert again.amount_refunded_cents == 2000  # the same key gives back once
+    with pytest.raises(IntentStateError):
+        await provider.refund(intent.id, idempotency_key="r2", amount_cents=3001)
+    with pytest.raises(IntentStateError):
+        await provider.refund(intent.id, idempotency_key="r3", amount_cents=0)
+    rest = await provider.refund(intent.id, idempotency_key="r4")
+    assert rest.amount_refunded_cents == rest.amount_received_cents == 5000
+    with pytest.raises(IntentStateError):
+        await provider.refund(intent.id, idempotency_key="r5", amount_cents=1)

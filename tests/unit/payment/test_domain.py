@@ -254,9 +254,9 @@ def test_cash_out_balance_counts_only_released_payouts_less_open_cash_outs_with_
         hold_entry(PAYMENT, OWNER, first, 1), release_entry(PAYMENT, RUNNER, first),
         hold_entry(second_id, OWNER, second, 1), release_entry(second_id, RUNNER, second),
         hold_entry(uuid.uuid4(), OWNER, held, 1),
-        cash_out_entry(uuid.uuid4(), RUNNER, 2600, 50),
-        cash_out_entry(failed_id, RUNNER, 5000, 50),
-        cash_out_reversed_entry(failed_id, RUNNER, 5000, 50),
+        cash_out_entry(uuid.uuid4(), runner_account(RUNNER), 2600, 50),
+        cash_out_entry(failed_id, runner_account(RUNNER), 5000, 50),
+        cash_out_reversed_entry(failed_id, runner_account(RUNNER), 5000, 50),
     ]
     assert first.runner_payout_cents + second.runner_payout_cents == 42500
     assert balance_of(runner_account(RUNNER), entries) == 39850
@@ -264,7 +264,7 @@ def test_cash_out_balance_counts_only_released_payouts_less_open_cash_outs_with_
 
 def test_a_settled_cash_out_leaves_nothing_in_transit():
     cash_out_id = uuid.uuid4()
-    entries = [cash_out_entry(cash_out_id, RUNNER, 1000, 50),
+    entries = [cash_out_entry(cash_out_id, runner_account(RUNNER), 1000, 50),
                cash_out_settled_entry(cash_out_id, 1000)]
     assert balance_of("payouts:in_transit", entries) == 0
     assert balance_of("bank:payouts", entries) == 1000

@@ -173,8 +173,12 @@ class PayoutDestination(Base, Entity, VersionMixin):
 
 
 class CashOut(Base, Entity, VersionMixin):
+    """A payee's cash-out; ``runner_id`` is the payee (a runner, driver or courier) and
+    ``balance_account`` the ledger account paid from (None on a runner's older rows)."""
+
     __tablename__ = "cash_outs"
     runner_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    balance_account: Mapped[str | None] = mapped_column(String(100))
     destination_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payout_destinations.id"))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     fee_cents: Mapped[int] = mapped_column(BigInteger)

@@ -41,6 +41,12 @@ class LedgerRepository(Repository):
             LedgerPosting.account == account)
         return int(await self.session.scalar(query) or 0)
 
+    async def accounts_under(self, prefix: str) -> list[str]:
+        """Every account named ``prefix…`` with a posting, sorted."""
+        query = (select(LedgerPosting.account).where(LedgerPosting.account.startswith(prefix))
+                 .distinct().order_by(LedgerPosting.account))
+        return list(await self.session.scalars(query))
+
     async def nonzero_balances(self, prefix: str) -> dict[str, int]:
         total = func.sum(LedgerPosting.amount_cents)
         rows = await self.session.execute(

@@ -1,1 +1,1 @@
-"""Runner payouts: destination accounts and cash-out over the payout rail."""
+"""Payouts to runners, drivers and couriers: destination accounts and cash-out over the rail."""

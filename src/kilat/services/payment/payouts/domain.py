@@ -1,4 +1,7 @@
-"""Cash-out rules without I/O: its statuses, the balance check, timing, ledger entries."""
+"""Cash-out rules without I/O: its statuses, the balance check, timing, ledger entries.
+
+A balance is one ledger account: a runner's ``runner:<id>`` (pets, in the platform currency), a
+driver's or courier's ``payee:<id>:<currency>`` (their share of the verticals' charges)."""
 
 from __future__ import annotations
 
@@ -13,14 +16,14 @@ from kilat.services.payment.ledger.domain import (
     PLATFORM_CASH_OUT_FEES,
     JournalEntry,
     journal,
+    payee_account,
     runner_account,
 )
 
 
-def cash_out_entry(cash_out_id: uuid.UUID, runner_id: uuid.UUID, amount: int,
-                   fee: int) -> JournalEntry:
+def cash_out_entry(cash_out_id: uuid.UUID, account: str, amount: int, fee: int) -> JournalEntry:
     return journal("cash_out", f"cash_out:{cash_out_id}",
-                   (runner_account(runner_id), -(amount + fee)),
+                   (account, -(amount + fee)),
                    (PAYOUTS_IN_TRANSIT, amount), (PLATFORM_CASH_OUT_FEES, fee))
 
 
@@ -29,14 +32,40 @@ def cash_out_settled_entry(cash_out_id: uuid.UUID, amount: int) -> JournalEntry:
                    (PAYOUTS_IN_TRANSIT, -amount), (BANK_PAYOUTS, amount))
 
 
-def cash_out_reversed_entry(cash_out_id: uuid.UUID, runner_id: uuid.UUID, amount: int,
+def cash_out_reversed_entry(cash_out_id: uuid.UUID, account: str, amount: int,
                             fee: int) -> JournalEntry:
     return journal("cash_out_reversed", f"cash_out_reversed:{cash_out_id}",
                    (PAYOUTS_IN_TRANSIT, -amount), (PLATFORM_CASH_OUT_FEES, -fee),
-                   (runner_account(runner_id), amount + fee))
+                   (account, amount + fee))
 
 
 CASH_OUT_OVER_BALANCE = "amount exceeds available balance"
+PAYEE_ROLES = ("runner", "driver", "courier")
+
+
+def balance_account(user_id: uuid.UUID, role: str, currency: str, platform_currency: str) -> str:
+    """The account a payee's balance is in: a runner's is the pets one (platform currency)."""
+    if role == "runner" and currency == platform_currency:
+        return runner_account(user_id)
+    return payee_account(user_id, currency)
+
+
+def payee_currency(role: str, asked: str | None, earned: list[str], defaults: dict[str, str],
+                   platform_currency: str) -> str:
+    """The balance's currency: the one asked for, else the one earned in (the role's when
+    several or none), else the role's, else the platform's."""
+    default = defaults.get(role, platform_currency)
+    if asked is not None:
+        return asked
+    if role == "runner" or len(earned) != 1:
+        return default
+    return earned[0]
+
+
+def cash_out_fee(currency: str, platform_currency: str, platform_fee: int,
+                 fees: dict[str, int]) -> int:
+    """The fee of a cash-out in ``currency``'s minor units (none unless one is configured)."""
+    return platform_fee if currency == platform_currency else fees.get(currency, 0)
 
 
 class CashOutStatus(StrEnum):

@@ -37,8 +37,9 @@ class PayoutRepository(Repository):
                  .order_by(CashOut.created_at))
         return list(await self.session.scalars(query))
 
-    async def open_cash_out_cents(self, runner_id: uuid.UUID) -> int:
+    async def open_cash_out_cents(self, runner_id: uuid.UUID, currency: str) -> int:
         open_statuses = [CashOutStatus.PENDING, CashOutStatus.PROCESSING]
         query = select(func.coalesce(func.sum(CashOut.amount_cents + CashOut.fee_cents), 0)).where(
-            and_(CashOut.runner_id == runner_id, CashOut.status.in_(open_statuses)))
+            and_(CashOut.runner_id == runner_id, CashOut.currency == currency,
+                 CashOut.status.in_(open_statuses)))
         return int(await self.session.scalar(query) or 0)

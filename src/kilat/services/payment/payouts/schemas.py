@@ -16,6 +16,8 @@ from kilat.platform.schemas import Cents, Envelope, Int32, Schema
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 AccountNumber = Annotated[str, StringConstraints(strip_whitespace=True,
                                                  pattern=r"^\+?[0-9]{6,20}$")]
+Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True,
+                                            pattern=r"^[A-Za-z]{3}$")]
 
 
 class DestinationCreate(Schema):
@@ -49,8 +51,12 @@ class Destination(Schema):
 
 
 class CashOutCreate(Schema):
-    amount_myr_cents: Cents = Field(alias="amountMyrCents", gt=0)
+    amount_myr_cents: Cents = Field(
+        alias="amountMyrCents", gt=0,
+        description="minor units of the balance's currency (the name the runner clients send)")
     destination_id: uuid.UUID = Field(alias="destinationId")
+    currency: Currency | None = Field(
+        None, description="the balance to pay from; a driver's or courier's earned one if omitted")
 
 
 class CashOutAccepted(Schema):
@@ -59,6 +65,7 @@ class CashOutAccepted(Schema):
     status: str
     amount_myr_cents: int = Field(serialization_alias="amountMyrCents")
     fee_cents: int = Field(serialization_alias="feeCents")
+    currency: str
 
 
 class CashOutAcceptedEnvelope(Envelope[CashOutAccepted]):
@@ -85,8 +92,12 @@ class CashOut(Schema):
     updated_at: datetime
 
 
-class RunnerBalance(Schema):
-    runner_id: uuid.UUID
+class PayeeBalance(Schema):
+    """A runner's, driver's or courier's balance, in minor units of ``currency``."""
+
+    runner_id: uuid.UUID = Field(description="the payee's id (named so for the runner clients)")
+    user_id: uuid.UUID
+    role: str
     available_cents: int
     pending_cash_out_cents: int
     cash_out_fee_cents: int

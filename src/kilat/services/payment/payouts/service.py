@@ -1,13 +1,16 @@
-"""Runner payouts (§3.4): destination accounts, the ledger balance, cash-out over the bank rail."""
+"""Payouts (§3.4): destination accounts, the ledger balance, cash-out over the bank rail; for
+runners (pets) and for the verticals' payees (a rides driver, a parcels courier) alike."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.platform.auth import Principal
 from kilat.platform.errors import BadRequest, Conflict, Forbidden, not_found
 from kilat.platform.models import utcnow
 from kilat.services.payment.adapters.rail import (
@@ -17,18 +20,21 @@ from kilat.services.payment.adapters.rail import (
 )
 from kilat.services.payment.context import PaymentContext
 from kilat.services.payment.ledger import service as ledger
-from kilat.services.payment.ledger.domain import runner_account
+from kilat.services.payment.ledger.domain import payee_account, runner_account
 from kilat.services.payment.ledger.repository import LedgerRepository
 from kilat.services.payment.models import CashOut, PayoutDestination
 from kilat.services.payment.payouts import events
 from kilat.services.payment.payouts.domain import (
     CASH_OUT_OVER_BALANCE,
     CashOutStatus,
+    balance_account,
     can_cash_out,
+    cash_out_fee,
     cash_out_deadline,
     cash_out_entry,
     cash_out_reversed_entry,
     cash_out_settled_entry,
+    payee_currency,
 )
 from kilat.services.payment.payouts.repository import PayoutRepository
 from kilat.services.payment.payouts.schemas import (
@@ -36,6 +42,7 @@ from kilat.services.payment.payouts.schemas import (
     DestinationCreate,
     DestinationUpdate,
 )
+from kilat.services.payment.settings import PaymentSettings
 
 log = structlog.get_logger(__name__)
 
@@ -87,27 +94,56 @@ async def remove_destination(session: AsyncSession, runner_id: uuid.UUID,
     await session.flush()
 
 
-async def available_balance(repo: PayoutRepository, runner_id: uuid.UUID) -> int:
-    """Released payouts less every cash-out still pending, processing or completed (with fees)."""
-    return await LedgerRepository(repo.session).balance(runner_account(runner_id))
+@dataclass(frozen=True)
+class Balance:
+    """Where a payee's balance is kept: its ledger account and currency."""
+
+    account: str
+    currency: str
 
 
-async def request_cash_out(session: AsyncSession, ctx: PaymentContext, runner_id: uuid.UUID,
+async def payee_balance(session: AsyncSession, settings: PaymentSettings, user: Principal,
+                        currency: str | None) -> Balance:
+    """The caller's balance account: a runner's pets balance, a driver's or courier's in the
+    currency asked for, else the one they earned in, else their role's."""
+    earned = []
+    if currency is None and user.role != "runner":
+        accounts = await LedgerRepository(session).accounts_under(
+            payee_account(user.user_id, ""))
+        earned = [account.rsplit(":", 1)[1] for account in accounts]
+    chosen = payee_currency(user.role, currency, earned, settings.payee_currencies,
+                            settings.currency)
+    return Balance(balance_account(user.user_id, user.role, chosen, settings.currency), chosen)
+
+
+async def available_balance(session: AsyncSession, balance: Balance) -> int:
+    """Earnings less every cash-out still pending, processing or completed (with fees)."""
+    return await LedgerRepository(session).balance(balance.account)
+
+
+def fee_for(settings: PaymentSettings, currency: str) -> int:
+    return cash_out_fee(currency, settings.currency, settings.cash_out_fee_cents,
+                        settings.cash_out_fees)
+
+
+async def request_cash_out(session: AsyncSession, ctx: PaymentContext, user: Principal,
                            body: CashOutCreate) -> CashOut:
     repo = PayoutRepository(session)
-    await own_destination(repo, runner_id, body.destination_id)
-    await LedgerRepository(session).lock_account(runner_account(runner_id))
-    fee = ctx.settings.cash_out_fee_cents
-    balance = await available_balance(repo, runner_id)
-    if not can_cash_out(body.amount_myr_cents, fee, balance):
-        raise BadRequest(CASH_OUT_OVER_BALANCE,
-                         f"available {balance} cents; a cash-out costs {fee} cents")
-    cash_out = CashOut(runner_id=runner_id, destination_id=body.destination_id,
-                       amount_cents=body.amount_myr_cents, fee_cents=fee,
-                       currency=ctx.settings.currency, status=CashOutStatus.PENDING)
+    await own_destination(repo, user.user_id, body.destination_id)
+    balance = await payee_balance(session, ctx.settings, user, body.currency)
+    await LedgerRepository(session).lock_account(balance.account)
+    fee = fee_for(ctx.settings, balance.currency)
+    available = await available_balance(session, balance)
+    if not can_cash_out(body.amount_myr_cents, fee, available):
+        raise BadRequest(CASH_OUT_OVER_BALANCE, f"available {available} {balance.currency} "
+                         f"minor units; a cash-out costs {fee}")
+    cash_out = CashOut(runner_id=user.user_id, balance_account=balance.account,
+                       destination_id=body.destination_id, amount_cents=body.amount_myr_cents,
+                       fee_cents=fee, currency=balance.currency, status=CashOutStatus.PENDING)
     session.add(cash_out)
     await session.flush()
-    await ledger.post(repo.session, cash_out_entry(cash_out.id, runner_id, cash_out.amount_cents, fee),
+    await ledger.post(repo.session, cash_out_entry(cash_out.id, balance.account,
+                                                   cash_out.amount_cents, fee),
                       cash_out.currency)
     await events.cash_out_changed(session, cash_out)
     ctx.wake_after_commit(session)
@@ -178,8 +214,9 @@ async def _finish(ctx: PaymentContext, cash_out_id: uuid.UUID, status: CashOutSt
         else:
             cash_out.failed_at = utcnow()
             cash_out.failure_reason = reason
-            entry = cash_out_reversed_entry(cash_out.id, cash_out.runner_id,
-                                            cash_out.amount_cents, cash_out.fee_cents)
+            account = cash_out.balance_account or runner_account(cash_out.runner_id)
+            entry = cash_out_reversed_entry(cash_out.id, account, cash_out.amount_cents,
+                                            cash_out.fee_cents)
         await ledger.post(repo.session, entry, cash_out.currency)
         await session.flush()
         await events.cash_out_changed(session, cash_out)
