@@ -142,3 +142,25 @@ def charge_event(kind: str, ride: dict, **extra) -> Event:
 async def deliver(runtime: ServiceRuntime, event: Event) -> None:
     await runtime.consumer(Delivery(event, 1, 5))
     await settle(runtime)
+
+
+async def recorded(runtime: ServiceRuntime, event_type: str) -> list[dict]:
+    """The events of ``event_type`` the service recorded (its outbox, sent or not), oldest first."""
+    from sqlalchemy import MetaData, select
+
+    from kilat.platform.events.tables import event_tables
+
+    outbox = event_tables(MetaData()).outbox
+    async with runtime.database.session(write=False) as session:
+        rows = (await session.execute(select(outbox.c.payload).where(outbox.c.type == event_type)
+                                      .order_by(outbox.c.created_at))).scalars().all()
+    return list(rows)
+
+
+async def due(runtime: ServiceRuntime, seconds_later: float) -> int:
+    """Run the deadline queue as if ``seconds_later`` had passed."""
+    from kilat.services.rides.matching import process_due
+
+    handled = await process_due(runtime, datetime.now(UTC) + timedelta(seconds=seconds_later))
+    await settle(runtime)
+    return handled

@@ -75,8 +75,7 @@ async def beacon(body: schemas.Beacon, desk: Profiles, user: Driver) -> dict:
 @requests.post("", status_code=201, response_model=Envelope[schemas.RideRequest],
                responses=error_responses(400, 401, 403, 409, 422, 503))
 async def request_ride(body: schemas.RequestCreate, matcher: Matcher, user: Passenger) -> dict:
-    request = await matcher.create(user, body)
-    return ok(await matcher.view(request.id, user))
+    return ok(await matcher.shown(await matcher.create(user, body)))
 
 
 @requests.get("/{request_id}", response_model=Envelope[schemas.RideRequest],
@@ -97,8 +96,8 @@ async def confirm_driver(request_id: uuid.UUID, matcher: Matcher, user: Passenge
 async def cancel_request(request_id: uuid.UUID, matcher: Matcher, user: CurrentUser,
                          body: schemas.Cancel | None = None) -> dict:
     """Either side, before the ride starts; a driver backing out lets the search go on."""
-    await matcher.cancel(user, request_id, body.reason if body else "")
-    return ok(await matcher.view(request_id, user))
+    request = await matcher.cancel(user, request_id, body.reason if body else "")
+    return ok(await matcher.shown(request))
 
 
 @offers.get("", response_model=Envelope[list[schemas.Offer]], responses=error_responses(401, 403))
@@ -110,8 +109,7 @@ async def my_offers(matcher: Matcher, user: Driver) -> dict:
 @offers.post("/{offer_id}/accept", response_model=Envelope[schemas.RideRequest],
              responses=error_responses(400, 401, 403, 404, 409))
 async def accept_offer(offer_id: uuid.UUID, matcher: Matcher, user: Driver) -> dict:
-    request = await matcher.accept(user, offer_id)
-    return ok(await matcher.view(request.id, user))
+    return ok(await matcher.shown(await matcher.accept(user, offer_id)))
 
 
 @offers.post("/{offer_id}/reject", response_model=Envelope[schemas.Offer],

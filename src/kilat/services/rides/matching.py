@@ -91,6 +91,9 @@ class Matching:
         party = domain.party_of(user.user_id, request.passenger_id, request.driver_id)
         if party is None and not user.is_admin:
             raise Forbidden("not your ride request")
+        return await self.shown(request)
+
+    async def shown(self, request: RideRequest) -> dict:
         driver = await self.drivers.get(request.driver_id) if request.driver_id else None
         return request_view(request, driver)
 

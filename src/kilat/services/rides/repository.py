@@ -15,6 +15,9 @@ from kilat.services.rides.domain import OfferStatus, RequestStatus
 from kilat.services.rides.models import Driver, Fix, Frame, Match, Offer, Ride, RideRequest
 
 
+FRESH = {"populate_existing": True}  # rows changed by a guarded update are read as they are now
+
+
 class Drivers(Repository[Driver]):
     model, entity = Driver, "driver"
 
@@ -54,7 +57,7 @@ class Requests(Repository[RideRequest]):
                  .order_by(RideRequest.deadline_at).limit(limit))
         if self.is_postgres:
             query = query.with_for_update(skip_locked=True)
-        return list(await self.session.scalars(query))
+        return list(await self.session.scalars(query.execution_options(**FRESH)))
 
     async def next_deadline(self) -> datetime | None:
         return await self.session.scalar(select(func.min(RideRequest.deadline_at)))
@@ -65,13 +68,14 @@ class Offers(Repository[Offer]):
 
     async def of_request(self, request_id: uuid.UUID) -> list[Offer]:
         return list(await self.session.scalars(
-            select(Offer).where(Offer.request_id == request_id).order_by(Offer.created_at)))
+            select(Offer).where(Offer.request_id == request_id).order_by(Offer.created_at)
+            .execution_options(**FRESH)))
 
     async def pending_for(self, driver_id: uuid.UUID, now: datetime) -> list[Offer]:
         return list(await self.session.scalars(
             select(Offer).where(Offer.driver_id == driver_id,
                                 Offer.status == OfferStatus.PENDING, Offer.expires_at > now)
-            .order_by(Offer.distance_km, Offer.created_at)))
+            .order_by(Offer.distance_km, Offer.created_at).execution_options(**FRESH)))
 
     async def accept(self, offer_id: uuid.UUID, driver_id: uuid.UUID, now: datetime) -> bool:
         statement = (update(Offer).where(Offer.id == offer_id, Offer.driver_id == driver_id,
@@ -98,7 +102,7 @@ class Offers(Repository[Offer]):
             query = query.where(Offer.driver_id == driver_id)
         if expired_only:
             query = query.where(Offer.expires_at <= now)
-        offers = list(await self.session.scalars(query))
+        offers = list(await self.session.scalars(query.execution_options(**FRESH)))
         if offers:
             await self.update_rows(update(Offer).where(
                 Offer.id.in_([o.id for o in offers]), Offer.status == OfferStatus.PENDING)
@@ -137,7 +141,8 @@ class Rides(Repository[Ride]):
         return await self.update_rows(statement) == 1
 
     async def by_charge(self, charge_id: uuid.UUID) -> Ride | None:
-        return await self.session.scalar(select(Ride).where(Ride.charge_id == charge_id))
+        return await self.session.scalar(select(Ride).where(Ride.charge_id == charge_id)
+                                         .execution_options(**FRESH))
 
     def of_user(self, user_id: uuid.UUID, role: str | None, status: str | None) -> Select:
         if role == "driver":

@@ -220,8 +220,7 @@ async def _accept(context, user, data) -> dict:
 
     async def work(session):
         matcher = Matching(session, context, utcnow())
-        request = await matcher.accept(user, offer_id)
-        return await matcher.view(request.id, user)
+        return await matcher.shown(await matcher.accept(user, offer_id))
     return _jsonable(await _unit(context, work))
 
 
