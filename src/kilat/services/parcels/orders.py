@@ -234,7 +234,7 @@ class OrderService:
         shipment = await Shipments(self.session).of_order(order.id)
         tracking = TrackingSession(
             order_id=order.id, customer_id=order.customer_id, session_token=uuid.uuid4(),
-            expires_at=utcnow() + timedelta(minutes=self.settings.tracking_session_minutes))
+            expires_at=utcnow() + timedelta(seconds=self.settings.tracking_session_seconds))
         self.session.add(tracking)
         await self.session.flush()
         audit(self.session, actor, "tracking_session.create", "tracking_sessions", tracking.id,

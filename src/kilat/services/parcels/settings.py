@@ -44,7 +44,7 @@ class ParcelsSettings(BaseSettings):
     photo_max_bytes: PositiveInt = 5 * 1024 * 1024
 
     # live tracking
-    tracking_session_minutes: PositiveInt = 60
+    tracking_session_seconds: PositiveFloat = 3600.0
     socket_queue_size: PositiveInt = 256
 
     # webhooks
