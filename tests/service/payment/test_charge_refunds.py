@@ -115,3 +115,14 @@ async def _balances(world) -> dict[str, int]:
     for account, amount in rows:
         totals[account] = totals.get(account, 0) + amount
     return totals
+
+
+async def test_a_refund_whose_reply_was_lost_is_retried_and_gives_back_once(world):
+    charge = await captured(world)
+    world.ctx.provider.faults.fail_next("refund", after_acting=True)
+    await world.send(refund_request(charge, 15000))
+    [done] = await world.await_events("payment.charge_refunded")
+    assert done["refunded_total"] == 15000
+    async with world.runtime.database.session(write=False) as session:
+        intent = await session.scalar(select(ProviderIntent))
+    assert intent.amount_refunded_cents == 15000

@@ -66,3 +66,23 @@ async def test_a_transient_processor_error_is_retried_and_charges_once(world):
     async with world.runtime.database.session(write=False) as session:
         intents = list(await session.scalars(select(ProviderIntent)))
     assert [(i.amount_cents, i.amount_received_cents) for i in intents] == [(12000, 12000)]
+
+
+async def test_a_processor_down_past_the_last_try_fails_the_charge(world):
+    world.ctx.settings.charge_max_attempts = 2
+    world.ctx.provider.faults.fail_next("charge", times=2)
+    request = charge_request(world.person("passenger"))
+    await world.send(request)
+    charge = await charge_of(world, request.charge_id, "failed")
+    assert charge["failure_reason"] == "payment provider unavailable: charge: processor unavailable"
+    [event] = await world.await_events("payment.charge_failed")
+    assert event["charge_id"] == str(request.charge_id)
+
+
+async def test_a_charge_taken_with_its_reply_lost_at_the_last_try_is_captured(world):
+    world.ctx.settings.charge_max_attempts = 2
+    world.ctx.provider.faults.fail_next("charge", times=2, after_acting=True)
+    request = charge_request(world.person("passenger"))
+    await world.send(request)
+    await charge_of(world, request.charge_id, "captured")
+    assert world.events("payment.charge_failed") == []
