@@ -18,6 +18,9 @@ admin_app = typer.Typer(help="Administration.", no_args_is_help=True)
 keys_app = typer.Typer(help="Signing keys.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 app.add_typer(keys_app, name="keys")
+rail_app = typer.Typer(help="The rail vertical: demo timetable, offline ticket check.",
+                       no_args_is_help=True)
+app.add_typer(rail_app, name="rail")
 
 console = Console()
 
@@ -171,6 +174,39 @@ def keys_generate(
         raise typer.Exit(2)
     generate_keypair(private, public)
     console.print(f"KILAT_JWT_PRIVATE_KEY_PATH={private}\nKILAT_JWT_PUBLIC_KEY_PATH={public}")
+
+
+@rail_app.command("seed")
+def rail_seed(
+    days: Annotated[int, typer.Option(min=1, max=60, help="Days of journeys from today.")] = 10,
+    data_dir: DataDir = None,
+    distributed: Distributed = False,
+) -> None:
+    """Load the demo timetable (Dhaka, Chattogram, Sylhet, Rajshahi) into the rail database of
+    the configured profile; idempotent, safe while the platform runs."""
+    settings = _settings(data_dir, distributed)
+    from kilat.services.rail.commands import seed
+
+    added = asyncio.run(seed(settings, days))
+    console.print(f"[green]rail timetable ready[/green]: {added} journeys added for {days} days")
+
+
+@rail_app.command("verify")
+def rail_verify(
+    qr: Annotated[str, typer.Argument(help="The ticket's QR text (KR1.<payload>.<signature>).")],
+    public_key: Annotated[Path, typer.Option("--public-key", exists=True, dir_okay=False,
+                                             help="PEM from GET /api/v1/rail/keys.")],
+) -> None:
+    """Check a ticket offline: the signature against the public key; prints the ticket."""
+    from kilat.services.rail.commands import verify_offline
+    from kilat.services.rail.qr import InvalidTicketCode
+
+    try:
+        fields = verify_offline(qr, public_key)
+    except (InvalidTicketCode, ValueError) as exc:
+        console.print(f"[red]invalid ticket[/red]: {exc}")
+        raise typer.Exit(1) from exc
+    print(json.dumps(fields, ensure_ascii=False, sort_keys=True))
 
 
 @app.command()

@@ -23,7 +23,7 @@ from kilat.services.rail.admin_api import admin_router
 from kilat.services.rail.bookings import BookingService
 from kilat.services.rail.context import Ctx
 from kilat.services.rail.domain import BookingStatus
-from kilat.services.rail.holds import HoldService
+from kilat.services.rail.holds import HoldService, place_hold
 from kilat.services.rail.repository import Bookings
 from kilat.services.rail.search import SearchService
 from kilat.services.rail.tickets import TicketService, qr_png, ticket_pdf
@@ -73,9 +73,9 @@ async def keys(context: Ctx) -> dict:
 
 @router.post("/holds", status_code=201, response_model=Envelope[schemas.Hold],
              responses=error_responses(400, 401, 403, 404, 409, 422))
-async def create_hold(body: schemas.HoldCreate, session: Session, context: Ctx,
+async def create_hold(body: schemas.HoldCreate, request: Request, context: Ctx,
                       user: Passenger) -> dict:
-    return ok(views.hold(await HoldService(session, context).hold(user, body, utcnow())))
+    return ok(views.hold(await place_hold(_database(request), context, user, body, utcnow())))
 
 
 @router.get("/holds/{hold_id}", response_model=Envelope[schemas.Hold],

@@ -12,7 +12,7 @@ from fastapi import Depends
 from kilat.platform.runtime import Infrastructure, ServiceRuntime, service_context
 from kilat.platform.settings import Profile
 from kilat.services.rail.cache import MemorySearchCache, RedisSearchCache, SearchCache
-from kilat.services.rail.locks import DatabaseOnly, RedisSeatLocks, SeatLocks
+from kilat.services.rail.locks import MemorySeatLocks, RedisSeatLocks, SeatLocks
 from kilat.services.rail.qr import TicketSigner, load_signer
 from kilat.services.rail.settings import RailSettings
 
@@ -37,7 +37,7 @@ def rail_context(runtime: ServiceRuntime) -> RailContext:
     signer = load_signer(settings.qr_private_key_path, settings.qr_public_key_path,
                          infra.settings.keys_dir)
     if infra.redis is None:
-        return RailContext(settings, infra, signer, DatabaseOnly(),
+        return RailContext(settings, infra, signer, MemorySeatLocks(),
                            MemorySearchCache(settings.search_cache_seconds))
     # runs sharing one Redis (tests, staging) keep apart: the prefix names this rail database
     scope = hashlib.sha1(runtime.database.url.encode()).hexdigest()[:8]

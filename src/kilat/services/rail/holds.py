@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilat.platform.auth import Principal
-from kilat.platform.db import after_commit
+from kilat.platform.db import Database, after_commit
 from kilat.platform.errors import BadRequest, Conflict, Unprocessable, not_found
 from kilat.services.rail import domain
 from kilat.services.rail.context import RailContext
@@ -49,8 +49,8 @@ class HoldService:
             raise Unprocessable("journey is not on sale", why)
         return journey
 
-    async def hold(self, user: Principal, body: HoldCreate, now: datetime) -> SeatHold:
-        """Hold every seat or none: 409 naming the seats someone else has."""
+    async def check(self, body: HoldCreate, now: datetime) -> Journey:
+        """The request's journey, once it is on sale and the seats are on its train."""
         why = domain.check_seat_request(body.seat_ids, self.settings.max_seats_per_booking)
         if why is not None:
             raise BadRequest(why)
@@ -58,28 +58,23 @@ class HoldService:
         seats = await self.timetable.seats_of(journey.train_id, body.seat_ids)
         if len(seats) != len(body.seat_ids):
             raise BadRequest("a seat is not on this journey's train")
-        hold = SeatHold(id=uuid.uuid4(), journey_id=journey.id, user_id=user.user_id,
-                        seat_ids=[str(s) for s in body.seat_ids], status=domain.HoldStatus.ACTIVE,
-                        extensions=0,
-                        expires_at=now + timedelta(seconds=self.settings.hold_seconds))
-        token = str(hold.id)
-        taken = await self.context.locks.acquire(journey.id, body.seat_ids, token, hold.expires_at)
-        if taken:
-            raise Conflict(TAKEN, taken_detail(taken))
+        return journey
+
+    async def claim(self, hold: SeatHold, journey: Journey, now: datetime) -> None:
+        """Every seat's claim row or none (the primary key decides); 409 naming the taken seats."""
+        seats = seat_ids(hold)
         try:
             async with self.session.begin_nested():
-                await self.claims.drop_lapsed(journey.id, body.seat_ids, now)
+                await self.claims.drop_lapsed(journey.id, seats, now)
                 await self.claims.add([
                     {"journey_id": journey.id, "seat_id": seat_id, "hold_id": hold.id,
-                     "state": "held", "expires_at": hold.expires_at} for seat_id in body.seat_ids])
+                     "state": "held", "expires_at": hold.expires_at} for seat_id in seats])
                 self.session.add(hold)
                 await self.session.flush()
         except IntegrityError:
-            await self.context.locks.release(journey.id, body.seat_ids, token)
-            held = await self.claims.of_seats(journey.id, body.seat_ids)
+            held = await self.claims.of_seats(journey.id, seats)
             raise Conflict(TAKEN, taken_detail([c.seat_id for c in held])) from None
         self.forget_searches(journey)
-        return hold
 
     async def own_hold(self, user: Principal, hold_id: uuid.UUID) -> SeatHold:
         hold = await self.claims.get(hold_id, for_update=self.claims.is_postgres)
@@ -125,3 +120,26 @@ class HoldService:
 
 def seat_ids(hold: SeatHold) -> list[uuid.UUID]:
     return [uuid.UUID(s) for s in hold.seat_ids]
+
+
+async def place_hold(database: Database, context: RailContext, user: Principal, body: HoldCreate,
+                     now: datetime) -> SeatHold:
+    """Hold every seat or none. The checks read; the lock store turns away the hopeless at once;
+    only a request that got every lock writes, and the database has the last word."""
+    async with database.session(write=False) as session:
+        journey = await HoldService(session, context).check(body, now)
+    hold = SeatHold(id=uuid.uuid4(), journey_id=journey.id, user_id=user.user_id,
+                    seat_ids=[str(s) for s in body.seat_ids], status=domain.HoldStatus.ACTIVE,
+                    extensions=0, version=1,
+                    expires_at=now + timedelta(seconds=context.settings.hold_seconds))
+    token = str(hold.id)
+    taken = await context.locks.acquire(journey.id, body.seat_ids, token, hold.expires_at)
+    if taken:
+        raise Conflict(TAKEN, taken_detail(taken))
+    try:
+        async with database.session() as session:
+            await HoldService(session, context).claim(hold, journey, now)
+    except BaseException:
+        await context.locks.release(journey.id, body.seat_ids, token)
+        raise
+    return hold

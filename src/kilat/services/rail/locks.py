@@ -13,6 +13,8 @@ The database stays the final guard: an adapter MAY accept what the database late
 
 from __future__ import annotations
 
+import heapq
+import time
 import uuid
 from datetime import datetime
 from typing import Protocol
@@ -28,17 +30,48 @@ class SeatLocks(Protocol):
     async def release(self, journey_id: uuid.UUID, seat_ids: list[uuid.UUID], token: str) -> None: ...
 
 
-class DatabaseOnly:
-    """Embedded profile: the seat claims' primary key in the database decides alone."""
+class MemorySeatLocks:
+    """Embedded profile (one process): the same contract in memory. It only spares the database
+    writes that cannot succeed; the seat claims' primary key still decides, so a restart that
+    forgets the map changes nothing. Lapsed locks leave through a heap ordered by deadline."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[uuid.UUID, uuid.UUID], tuple[str, float]] = {}
+        self._deadlines: list[tuple[float, tuple[uuid.UUID, uuid.UUID], str]] = []
+
+    def _prune(self, now: float) -> None:
+        while self._deadlines and self._deadlines[0][0] <= now:
+            _, key, token = heapq.heappop(self._deadlines)
+            held = self._locks.get(key)
+            if held is not None and held[0] == token and held[1] <= now:
+                del self._locks[key]
+
+    def _set(self, key, token: str, deadline: float) -> None:
+        self._locks[key] = (token, deadline)
+        heapq.heappush(self._deadlines, (deadline, key, token))
 
     async def acquire(self, journey_id, seat_ids, token, deadline) -> list[uuid.UUID]:
-        return []
+        self._prune(time.time())
+        taken = [seat for seat in seat_ids if (journey_id, seat) in self._locks]
+        if not taken:
+            for seat in seat_ids:
+                self._set((journey_id, seat), token, deadline.timestamp())
+        return taken
 
     async def extend(self, journey_id, seat_ids, token, deadline) -> bool:
+        self._prune(time.time())
+        keys = [(journey_id, seat) for seat in seat_ids]
+        if any(self._locks.get(key, (token,))[0] != token for key in keys):
+            return False
+        for key in keys:
+            self._set(key, token, deadline.timestamp())
         return True
 
     async def release(self, journey_id, seat_ids, token) -> None:
-        return None
+        for seat in seat_ids:
+            held = self._locks.get((journey_id, seat))
+            if held is not None and held[0] == token:
+                del self._locks[(journey_id, seat)]
 
 
 _ACQUIRE = """
