@@ -136,10 +136,10 @@ class Meter:
         moved = replace(self, last_fix_at=at)
         segment_m = haversine_km(self.anchor_lat, self.anchor_lng, latitude, longitude) * 1000
         seconds = (at - self.anchor_at).total_seconds()
-        if segment_m / seconds * 3.6 > policy.max_speed_kmh:
-            return moved, FixVerdict.IMPLAUSIBLE, 0.0
         if segment_m < policy.jitter_m:
             return moved, FixVerdict.JITTER, 0.0
+        if segment_m / seconds * 3.6 > policy.max_speed_kmh:
+            return moved, FixVerdict.IMPLAUSIBLE, 0.0
         billed = replace(moved, anchor_lat=latitude, anchor_lng=longitude, anchor_at=at,
                          distance_m=self.distance_m + segment_m)
         return billed, FixVerdict.BILLED, segment_m

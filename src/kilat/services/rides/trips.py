@@ -144,13 +144,13 @@ class Trips:
 
     def _show_driver(self, ride: Ride, fix: Location, at: datetime) -> None:
         data = {"ride_id": str(ride.id), "latitude": fix.latitude, "longitude": fix.longitude,
-                "recorded_at": at.isoformat(), "distance_m": int(ride.distance_m)}
+                "recorded_at": at.isoformat(), "distance_m": round(ride.distance_m)}
         live, passenger = self.live, ride.passenger_id
         after_commit(self.session, lambda: live.telemetry(passenger, "driver_location", data))
 
     def _located(self, ride: Ride, party: Party, verdict: str, segment: float) -> dict:
         return {"ride_id": ride.id, "party": party.value, "verdict": verdict,
-                "segment_m": round(segment, 1), "distance_m": int(ride.distance_m),
+                "segment_m": round(segment, 1), "distance_m": round(ride.distance_m),
                 "fare_so_far": domain.fare_for(ride.distance_m, self.settings.fare_per_km),
                 "currency": ride.currency}
 
@@ -173,7 +173,7 @@ class Trips:
         ride = await self._fresh(ride)
         await self._record(RideArrived(
             request_id=ride.request_id, passenger_id=ride.passenger_id, driver_id=ride.driver_id,
-            ride_id=ride.id, status=ride.status, distance_m=int(ride.distance_m), fare=split.fare,
+            ride_id=ride.id, status=ride.status, distance_m=round(ride.distance_m), fare=split.fare,
             adjustment_factor=str(factor.normalize()), adjusted_fare=split.adjusted_fare,
             admin_fee=split.admin_fee, driver_payout=split.driver_payout,
             currency=ride.currency, occurred_at=self.now), ride.id, self.now.isoformat())
@@ -242,7 +242,7 @@ class Trips:
         await self._record(RideCompleted(
             request_id=ride.request_id, passenger_id=ride.passenger_id, driver_id=ride.driver_id,
             ride_id=ride.id, status=ride.status, charge_id=charge,
-            distance_m=int(ride.distance_m), adjusted_fare=ride.adjusted_fare or 0,
+            distance_m=round(ride.distance_m), adjusted_fare=ride.adjusted_fare or 0,
             admin_fee=ride.admin_fee or 0, driver_payout=ride.driver_payout or 0,
             currency=ride.currency, occurred_at=self.now), ride.id)
         await self._tell_both(ride, "ride_completed")

@@ -53,7 +53,7 @@ def ride_view(ride: Ride) -> dict[str, Any]:
         "destination": point(ride.destination_lat, ride.destination_lng),
         "started_at": _time(ride.started_at), "arrived_at": _time(ride.arrived_at),
         "completed_at": _time(ride.completed_at), "cancelled_at": _time(ride.cancelled_at),
-        "cancelled_by": ride.cancelled_by, "distance_m": int(ride.distance_m or 0),
+        "cancelled_by": ride.cancelled_by, "distance_m": round(ride.distance_m or 0),
         "currency": ride.currency, "fare": ride.fare,
         "adjustment_factor": None if factor is None else str(factor.normalize()),
         "adjusted_fare": ride.adjusted_fare, "admin_fee": ride.admin_fee,
