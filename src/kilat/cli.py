@@ -147,18 +147,45 @@ def admin_create(
     email: Annotated[str, typer.Option(help="Admin e-mail address.")],
     password: Annotated[str, typer.Option(help="At least 8 characters.", prompt=True,
                                           hide_input=True)],
+    role: Annotated[str, typer.Option(help="admin, or gate (rail gate staff).")] = "admin",
+    full_name: Annotated[str, typer.Option(help="Name of gate staff.")] = "Gate staff",
     data_dir: DataDir = None,
 ) -> None:
-    """Create an admin (or promote an existing user); the only way to make one."""
+    """Create an admin (or promote an existing user; the only way to make one), or gate staff."""
+    if role not in ("admin", "gate"):
+        console.print("[red]--role must be admin or gate[/red]")
+        raise typer.Exit(2)
     settings = _settings(data_dir)
     from kilat.app import create_admin
 
     try:
-        user = asyncio.run(create_admin(settings, email, password))
+        user = asyncio.run(create_admin(settings, email, password) if role == "admin"
+                           else _create_gate_staff(settings, email, password, full_name))
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    console.print(f"[green]admin ready[/green] {user.email} ({user.id})")
+    console.print(f"[green]{role} ready[/green] {user.email} ({user.id})")
+
+
+async def _create_gate_staff(settings: Settings, email: str, password: str, full_name: str):
+    """A new gate staff account in the identity database (migrating it first)."""
+    from kilat.app import migrate_services
+    from kilat.platform.db import Database
+    from kilat.platform.errors import KilatError
+    from kilat.services.identity.domain import Role
+    from kilat.services.identity.passwords import PasswordHasher
+    from kilat.services.identity.service import create_staff
+
+    await migrate_services(settings, ["identity"])
+    database = Database(settings.database_url("identity"), service="identity")
+    try:
+        async with database.session() as session:
+            return await create_staff(session, PasswordHasher(settings.password_hash_rounds),
+                                      email, password, full_name, Role.GATE)
+    except KilatError as exc:
+        raise ValueError(f"{exc.error}{': ' + exc.detail if exc.detail else ''}") from exc
+    finally:
+        await database.dispose()
 
 
 @keys_app.command("generate")

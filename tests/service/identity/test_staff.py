@@ -1,8 +1,13 @@
 """Gate staff: accounts only an admin creates, signed in by email like everyone else."""
 
+import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
+from kilat.app import build_embedded_app
 from tests.service.identity.support import login, make_admin, recorded_events
+from tests.support.cli import kilat
+from tests.support.harness import make_settings
 from tests.support.people import PASSWORD, bearer, new_email, register, sign_up
 
 
@@ -61,3 +66,23 @@ async def test_gate_cannot_self_register(identity):
     response = await client.post("/api/v1/auth/register", json={
         "email": new_email(), "password": PASSWORD, "full_name": "G", "role": "gate"})
     assert response.status_code == 403
+
+
+async def test_the_cli_creates_gate_staff_who_sign_in(tmp_path):
+    result = kilat("admin", "create", "--role", "gate", "--email", "gate@example.com",
+                   "--password", "sup3r-secret", "--full-name", "Gate Two",
+                   env={"KILAT_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr + result.stdout
+    again = kilat("admin", "create", "--role", "gate", "--email", "gate@example.com",
+                  "--password", "sup3r-secret", env={"KILAT_DATA_DIR": str(tmp_path)})
+    assert again.returncode == 2 and "already exists" in again.stdout
+    assert kilat("admin", "create", "--role", "owner", "--email", "o@example.com", "--password",
+                 "sup3r-secret", env={"KILAT_DATA_DIR": str(tmp_path)}).returncode == 2
+    app = build_embedded_app(make_settings(tmp_path), services=["identity"])
+    async with LifespanManager(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://kilat") as client:
+        signed_in = await client.post("/api/v1/auth/login", json={
+            "email": "gate@example.com", "password": "sup3r-secret"})
+        assert signed_in.status_code == 200, signed_in.text
+        assert (signed_in.json()["data"]["user"]["role"],
+                signed_in.json()["data"]["user"]["full_name"]) == ("gate", "Gate Two")

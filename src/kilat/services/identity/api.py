@@ -182,7 +182,7 @@ async def list_users(session: Session, paging: Paging, _: Admin) -> dict:
             responses=error_responses(400, 401, 403, 409), **USER_ROUTE)
 async def create_staff(body: StaffCreate, session: Session, authority: Authority, _: Admin) -> dict:
     """Create a staff account (role ``gate``): staff cannot sign themselves up."""
-    user = await service.create_staff(session, authority, body.email, body.password,
+    user = await service.create_staff(session, authority.passwords, body.email, body.password,
                                       body.full_name, body.role)
     return ok(User.model_validate(user))
 

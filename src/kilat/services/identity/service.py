@@ -291,12 +291,12 @@ async def user_stats(session: AsyncSession) -> dict:
     return {"total_users": sum(by_role.values()), "by_role": by_role}
 
 
-async def create_staff(session: AsyncSession, authority: Authority, email: str, password: str,
-                       full_name: str, role: Role) -> User:
+async def create_staff(session: AsyncSession, passwords: PasswordHasher, email: str,
+                       password: str, full_name: str, role: Role) -> User:
     """An account only an admin makes (gate staff): verified, no self sign-up."""
     email = normalize_email(email)
     check_password(password)
-    password_hash = await authority.passwords.hash(password)
+    password_hash = await passwords.hash(password)
     if await Users(session).by_email(email) is not None:
         raise _email_taken(email)
     user = User(email=email, full_name=full_name, role=role, password_hash=password_hash,
