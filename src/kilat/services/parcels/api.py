@@ -77,7 +77,8 @@ async def shipment_out(session, shipment: Shipment) -> schemas.Shipment:
 
 @router.get("/me", response_model=Envelope[schemas.Customer], responses=error_responses(401, 403))
 async def my_profile(session: Session, user: Customer) -> dict:
-    return ok(schemas.Customer.model_validate(await CustomerService(session).profile(user)))
+    customer = await CustomerService(session).profile(user, create=False)
+    return ok(schemas.Customer.model_validate(customer))
 
 
 @router.put("/me", response_model=Envelope[schemas.Customer],
@@ -457,15 +458,16 @@ def _optional_user(request: Request) -> Principal | None:
 
 @router.get("/ads", response_model=Envelope[list[schemas.ServedAd]], responses=error_responses(400))
 async def serve_ads(
-    request: Request, session: Session,
+    request: Request, context: Ctx,
     channel: Annotated[Literal["web", "mobile", "wechat", "system"], Query()] = "web",
     city: Annotated[str | None, Query(max_length=100)] = None,
     session_id: Annotated[str | None, Query(max_length=100)] = None,
 ) -> dict:
     """Active ads matching the viewer (signed-in customers by their profile); impressions logged."""
     user = _optional_user(request)
-    served = await AdService(session).serve(channel, user.user_id if user else None, city,
-                                            session_id, utcnow())
+    async with context.runtime.database.session() as session:  # an impression is a write
+        served = await AdService(session).serve(channel, user.user_id if user else None, city,
+                                                session_id, utcnow())
     return ok([schemas.ServedAd(id=ad.id, title=ad.title, body=ad.body, media_url=ad.media_url,
                                 impression_id=impression) for ad, impression in served])
 

@@ -35,11 +35,16 @@ class CustomerService:
         self.context = context
         self.repo = Customers(session)
 
-    async def profile(self, user: Principal) -> Customer:
-        """The caller's customer profile, made on first use from the access token."""
+    async def profile(self, user: Principal, *, create: bool = True) -> Customer:
+        """The caller's customer profile, made on first write from the access token (a read
+        shows the profile it would be, unsaved)."""
         customer = await self.repo.get(user.user_id)
         if customer is None:
-            customer = Customer(user_id=user.user_id, email=user.email, full_name="")
+            customer = Customer(user_id=user.user_id, email=user.email, full_name="",
+                                language="en", city="", segment="regular",
+                                marketing_opt_in=False, created_at=utcnow())
+            if not create:
+                return customer
             self.session.add(customer)
             await self.session.flush()
         if customer.erased_at is not None:
@@ -56,7 +61,7 @@ class CustomerService:
         return customer
 
     async def addresses(self, user: Principal) -> list[DeliveryAddress]:
-        await self.profile(user)
+        await self.profile(user, create=False)
         return await self.repo.addresses(user.user_id)
 
     async def add_address(self, user: Principal, body: AddressCreate, actor: Actor) -> DeliveryAddress:
