@@ -4,6 +4,7 @@ once, with expiry, an attempt cap, a resend cooldown and rate limits."""
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -220,14 +221,19 @@ async def test_requests_from_one_address_are_limited(limited):
     assert other.status_code == 202
 
 
-async def test_codes_to_one_number_are_limited(limited):
-    _, client = limited
+async def test_codes_to_one_number_are_limited_per_hour(limited):
+    runtime, client = limited
     phone = new_number()
     for n in range(2):
         response = await request_code(client, phone, **{"X-Forwarded-For": f"198.51.100.{n}"})
         assert response.status_code == 202
     refused = await request_code(client, phone, **{"X-Forwarded-For": "198.51.100.9"})
     assert refused.status_code == 429 and refused.json()["error"] == "too many codes sent to this number"
+    assert 3590 <= int(refused.headers["Retry-After"]) <= 3600
+    async with runtime.database.session() as session:  # an hour later
+        await session.execute(update(OtpCode).values(created_at=utcnow() - timedelta(hours=1)))
+    assert (await request_code(client, phone, **{"X-Forwarded-For": "198.51.100.9"})
+            ).status_code == 202
 
 
 async def test_a_banned_account_cannot_sign_in_by_phone(identity):

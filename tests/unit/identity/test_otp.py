@@ -98,3 +98,13 @@ def test_settings_refuse_an_unknown_region_and_upper_case_a_known_one():
     assert IdentitySettings(default_phone_region="my").default_phone_region == "MY"
     with pytest.raises(ValueError):
         IdentitySettings(default_phone_region="XX")
+
+
+def test_the_number_limit_counts_the_codes_of_the_last_window():
+    policy = CodePolicy(ttl=timedelta(minutes=5), max_attempts=5, resend_after=timedelta(0),
+                        phone_limit=2, phone_window=timedelta(hours=1))
+    assert policy.phone_wait_seconds([], NOW) == 0
+    assert policy.phone_wait_seconds([NOW - timedelta(minutes=10)], NOW) == 0
+    sent = [NOW - timedelta(minutes=50), NOW - timedelta(minutes=10)]
+    assert policy.phone_wait_seconds(sent, NOW) == 600  # when the oldest leaves the window
+    assert POLICY.phone_wait_seconds(sent * 5, NOW) == 0  # no limit configured

@@ -41,12 +41,12 @@ def identity_context(runtime: ServiceRuntime) -> IdentityContext:
 def phone_sign_in(runtime: ServiceRuntime, settings: IdentitySettings) -> PhoneSignIn:
     policy = CodePolicy(ttl=timedelta(seconds=settings.otp_ttl_seconds),
                         max_attempts=settings.otp_max_attempts,
-                        resend_after=timedelta(seconds=settings.otp_resend_seconds))
+                        resend_after=timedelta(seconds=settings.otp_resend_seconds),
+                        phone_limit=settings.otp_phone_limit,
+                        phone_window=timedelta(seconds=settings.otp_phone_window_seconds))
     return PhoneSignIn(
         region=settings.default_phone_region, policy=policy, key=_code_key(runtime, settings),
-        phone_limiter=_limiter(runtime, "phone", settings.otp_phone_limit,
-                               settings.otp_phone_window_seconds),
-        ip_limiter=_limiter(runtime, "ip", settings.otp_ip_limit, settings.otp_ip_window_seconds),
+        ip_limiter=_ip_limiter(runtime, settings),
         trusted_proxies=LOOPBACK + tuple(runtime.settings.trusted_proxies),
     )
 
@@ -58,13 +58,14 @@ def _code_key(runtime: ServiceRuntime, settings: IdentitySettings) -> bytes:
     return derive_key(runtime.settings.private_key_path.read_bytes())
 
 
-def _limiter(runtime: ServiceRuntime, scope: str, limit: int, window: int) -> RateLimiter | None:
+def _ip_limiter(runtime: ServiceRuntime, settings: IdentitySettings) -> RateLimiter | None:
     """Shared by every identity process through Redis (distributed), else this process's."""
+    limit, window = settings.otp_ip_limit, settings.otp_ip_window_seconds
     if limit <= 0:
         return None
     redis = runtime.infra.redis
     if redis is not None:
-        return RedisRateLimiter(redis, limit, window, prefix=f"kilat:identity:otp:{scope}")
+        return RedisRateLimiter(redis, limit, window, prefix=f"{settings.redis_key_prefix}:otp")
     return MemoryRateLimiter(limit, window)
 
 

@@ -127,7 +127,8 @@ class OtpCode(Base):
     signed in with, or replaced by a newer code."""
 
     __tablename__ = "otp_codes"
-    __table_args__ = (Index("ix_otp_codes_phone_created_at", "phone", "created_at"),)
+    __table_args__ = (Index("ix_otp_codes_phone_created_at", "phone", "created_at"),
+                      Index("ix_otp_codes_created_at", "created_at"))
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     phone: Mapped[str] = mapped_column(String(16))

@@ -51,12 +51,23 @@ class CodePolicy:
     ttl: timedelta
     max_attempts: int
     resend_after: timedelta
+    # codes one number may get per window (0: no limit)
+    phone_limit: int = 0
+    phone_window: timedelta = timedelta(hours=1)
 
     def resend_wait_seconds(self, last_sent: datetime | None, now: datetime) -> int:
         """Whole seconds before another code may go to the number (0: now)."""
         if last_sent is None:
             return 0
         return max(0, math.ceil((last_sent + self.resend_after - now).total_seconds()))
+
+    def phone_wait_seconds(self, sent: list[datetime], now: datetime) -> int:
+        """Whole seconds until the number may get another code under its window limit (0: now);
+        ``sent``: when its codes of the last window went, oldest first."""
+        if self.phone_limit <= 0 or len(sent) < self.phone_limit:
+            return 0
+        frees_at = sent[len(sent) - self.phone_limit] + self.phone_window
+        return max(1, math.ceil((frees_at - now).total_seconds()))
 
     def check_usable(self, *, expires_at: datetime, attempts: int, now: datetime) -> None:
         """Refuse an expired code, or one that took its last wrong attempt."""

@@ -106,6 +106,13 @@ class OtpCodes(Repository[OtpCode]):
             select(OtpCode).where(OtpCode.phone == phone)
             .order_by(OtpCode.created_at.desc(), OtpCode.id.desc()).limit(1))
 
+    async def sent_since(self, phone: str, since: datetime) -> list[datetime]:
+        """When the number's codes created after ``since`` were sent, oldest first."""
+        rows = await self.session.scalars(
+            select(OtpCode.created_at).where(OtpCode.phone == phone, OtpCode.created_at > since)
+            .order_by(OtpCode.created_at))
+        return list(rows)
+
     async def end_live(self, phone: str, now: datetime) -> int:
         """End every unconsumed code of the number (a new one replaces them)."""
         return await self.update_rows(

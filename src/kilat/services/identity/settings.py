@@ -16,13 +16,16 @@ class IdentitySettings(BaseSettings):
     otp_ttl_seconds: int = Field(300, ge=30, le=3600)
     otp_max_attempts: int = Field(5, ge=1, le=20)
     otp_resend_seconds: int = Field(60, ge=0, le=3600)
-    # codes sent to one number, and requested from one client address, per window
+    # codes sent to one number (counted in the codes table), and requested from one client
+    # address (the kernel's rate limiter), per window
     otp_phone_limit: int = Field(5, ge=0)
     otp_phone_window_seconds: int = Field(3600, ge=1)
     otp_ip_limit: int = Field(60, ge=0)
     otp_ip_window_seconds: int = Field(600, ge=1)
     # HMAC key of stored codes; unset, one is derived from the token signing key
     otp_secret: SecretStr | None = None
+    # the per-address counters in Redis (distributed profile)
+    redis_key_prefix: str = "kilat:identity"
 
     @field_validator("default_phone_region")
     @classmethod

@@ -36,12 +36,12 @@ PRUNE_AFTER = timedelta(days=1)
 
 @dataclass(frozen=True)
 class PhoneSignIn:
-    """What phone sign-in keeps for the life of a process: rules, the code key, rate limits."""
+    """What phone sign-in keeps for the life of a process: rules, the code key, the per-address
+    rate limit (the per-number one is counted exactly from the codes table)."""
 
     region: str
     policy: CodePolicy
     key: bytes
-    phone_limiter: RateLimiter | None
     ip_limiter: RateLimiter | None
     # peers whose X-Forwarded-For names the client: the gateway, proxies in front of it
     trusted_proxies: Networks = LOOPBACK
@@ -83,9 +83,11 @@ async def request_code(session: AsyncSession, phone_sign_in: PhoneSignIn, raw_ph
     wait = rules.policy.resend_wait_seconds(latest.created_at if latest else None, now)
     if wait:
         raise TryLater("a code was sent to this number moments ago", wait)
-    await _spend(rules.phone_limiter, f"phone:{phone}", "too many codes sent to this number")
+    sent = await codes.sent_since(phone, now - rules.policy.phone_window)
+    if wait := rules.policy.phone_wait_seconds(sent, now):
+        raise TryLater("too many codes sent to this number", wait)
     await codes.end_live(phone, now)
-    await codes.prune(now - PRUNE_AFTER)
+    await codes.prune(now - max(PRUNE_AFTER, rules.policy.phone_window))
     code = new_code()
     otp = OtpCode(phone=phone, code_hash=code_digest(rules.key, phone, code), attempts=0,
                   expires_at=now + rules.policy.ttl, created_at=now)
