@@ -197,6 +197,7 @@ class DistributedPlan:
             "KILAT_NATS_SUBJECT_PREFIX": self.run_id,
             "KILAT_REDIS_URL": self.redis_url,
             "KILAT_RUNNER_REDIS_KEY_PREFIX": f"{self.redis_prefix}runner:geo",
+            "KILAT_IDENTITY_REDIS_KEY_PREFIX": f"{self.redis_prefix}identity",
             "KILAT_SERVICE_PORTS": json.dumps(self.ports),
             "KILAT_JWT_PRIVATE_KEY_PATH": str(keys_dir / "jwt-ed25519.pem"),
             "KILAT_JWT_PUBLIC_KEY_PATH": str(keys_dir / "jwt-ed25519.pub.pem"),
