@@ -151,7 +151,8 @@ async def run_http_batched(platform: Platform, *, quick: bool) -> Result:
 
 
 async def active_trips(platform: Platform, count: int, stats: Stats) -> list[tuple[str, str]]:
-    """``count`` accepted bookings as (booking id, its runner's token), trips known to tracking."""
+    """``count`` accepted bookings as (booking id, its online runner's token), trips known to
+    tracking."""
     owner = await registered(platform, "owner", stats, "bench-ingest")
     rng = random.Random(5)
     trips = []
@@ -159,6 +160,8 @@ async def active_trips(platform: Platform, count: int, stats: Stats) -> list[tup
         for _ in range(count):
             booking = await expect(create_booking(owner, rng), "booking")
             runner = minted(platform, "runner", stats)
+            # an app streams its fixes once its runner is online, as the runner service requires
+            await expect(runner_online(runner, *ORIGIN), "runner online")
             await expect(runner.call("accept", "POST", f"/api/v1/bookings/{booking['id']}/accept"),
                          "accept")
             trips.append((booking["id"], runner.access_token))

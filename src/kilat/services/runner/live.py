@@ -54,6 +54,8 @@ log = structlog.get_logger(__name__)
 LOCATION_SUBJECT = "runner.location_update"
 REPORTED_SUBJECT = "runner.location_reported"  # raw fixes from the tracking socket
 MUST_BE_ONLINE = "runner must be online to update location"
+OFFLINE_MEMORY_SECONDS = 2.0  # going online on another instance is seen after at most this
+OFFLINE_MEMORY_SIZE = 10_000
 IMPOSSIBLE_POSITION = "impossible coordinates"
 
 
@@ -165,6 +167,10 @@ class LiveRunners:
         self.policy = settings.gps_policy()
         self._pending: dict[uuid.UUID, tuple[float, float, float]] = {}
         self._last: dict[uuid.UUID, LivePosition] = {}  # this process's last write per runner
+        # runners the database just said are offline (or unknown), until when: a phone that keeps
+        # streaming fixes while offline costs one read per OFFLINE_MEMORY_SECONDS, not per fix
+        self._offline: OrderedDict[uuid.UUID, tuple[float, Callable[[], KilatError]]] = \
+            OrderedDict()
 
     # --- session changes (called by the service inside its transaction) ---
 
@@ -173,6 +179,8 @@ class LiveRunners:
                      active_booking_id: uuid.UUID | None) -> None:
         self.forget(user_id, session)
         self._last.pop(user_id, None)
+        self._offline.pop(user_id, None)
+        after_commit(session, lambda: self._offline.pop(user_id, None))
         await self.index.add(LivePosition(
             str(user_id), latitude, longitude, self.clock(), availability_of(active_booking_id),
             attributes_of(profile_id, active_booking_id)))
@@ -359,12 +367,15 @@ class LiveRunners:
 
     async def _restore(self, user_id: uuid.UUID, now: float) -> Basis:
         """The index lost the runner (restart, stale): put it back from its database row."""
+        remembered = self._offline.get(user_id)
+        if remembered is not None and remembered[0] > now:
+            raise remembered[1]()
         async with self.database.session(write=False) as session:
             runner = await RunnerRepository(session).by_user(user_id)
         if runner is None:
-            raise not_found("Runner", user_id)
+            raise self._remember_offline(user_id, now, lambda: not_found("Runner", user_id))
         if runner.session_status != SessionStatus.ACTIVE or runner.current_lat is None:
-            raise BadRequest(MUST_BE_ONLINE)
+            raise self._remember_offline(user_id, now, lambda: BadRequest(MUST_BE_ONLINE))
         restored = await self.index.restore(LivePosition(
             str(user_id), runner.current_lat, runner.current_lng, now,
             availability_of(runner.active_booking_id),
@@ -375,6 +386,14 @@ class LiveRunners:
             return Basis.of(restored)
         at = runner.location_updated_at.timestamp() if runner.location_updated_at else now
         return Basis(Fix(runner.current_lat, runner.current_lng, _moment(at)), now)
+
+    def _remember_offline(self, user_id: uuid.UUID, now: float,
+                          error: Callable[[], KilatError]) -> KilatError:
+        self._offline[user_id] = (now + OFFLINE_MEMORY_SECONDS, error)
+        self._offline.move_to_end(user_id)
+        while len(self._offline) > OFFLINE_MEMORY_SIZE:
+            self._offline.popitem(last=False)
+        return error()
 
     async def _publish(self, stored: LivePosition, update: LocationUpdate, now: float,
                        source: str | None) -> None:
