@@ -164,3 +164,82 @@ async def due(runtime: ServiceRuntime, seconds_later: float) -> int:
     handled = await process_due(runtime, datetime.now(UTC) + timedelta(seconds=seconds_later))
     await settle(runtime)
     return handled
+
+
+@asynccontextmanager
+async def serve(runtime: ServiceRuntime) -> AsyncIterator[str]:
+    """The service on a real uvicorn server (this loop, a free port); yields its ws:// base."""
+    import asyncio
+    import socket
+
+    import uvicorn
+
+    from kilat.platform.runtime import create_service_app
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(create_service_app(runtime), lifespan="off", log_level="warning",
+                            access_log=False, timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                await task
+            await asyncio.sleep(0.01)
+        yield f"ws://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+class Socket:
+    """A client of /ws/rides: frames taken by event name (others wait their turn), requests
+    acknowledged by id."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.seen: list[dict] = []
+        self.waiting: list[dict] = []
+        self._ids = 0
+
+    async def next(self, event: str | None = None, timeout: float = 3.0) -> dict:
+        import asyncio
+        import json
+
+        for frame in self.waiting:
+            if event is None or frame["event"] == event:
+                self.waiting.remove(frame)
+                return frame
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            left = max(deadline - loop.time(), 0.01)
+            frame = json.loads(await asyncio.wait_for(self.ws.recv(), left))
+            self.seen.append(frame)
+            if event is None or frame["event"] == event:
+                return frame
+            self.waiting.append(frame)
+
+    async def ask(self, event: str, data: dict | None = None) -> dict:
+        import json
+
+        self._ids += 1
+        await self.ws.send(json.dumps({"id": self._ids, "event": event, "data": data or {}}))
+        while True:
+            frame = await self.next("ack")
+            if frame["data"]["id"] == self._ids:
+                return frame["data"]
+
+
+@asynccontextmanager
+async def socket_of(base: str, who: Person, since: int | None = None) -> AsyncIterator[Socket]:
+    from websockets.asyncio.client import connect
+
+    query = f"token={who.token}" + ("" if since is None else f"&since={since}")
+    async with connect(f"{base}/ws/rides?{query}", open_timeout=5) as ws:
+        client = Socket(ws)
+        await client.next("welcome")
+        yield client
