@@ -29,3 +29,17 @@ async def test_a_charge_is_captured_once_refunded_in_part_and_paid_to_the_driver
     balance = await world.client.get("/api/v1/payouts/balance", headers=driver.headers)
     data = balance.json()["data"]
     assert (data["available_cents"], data["currency"]) == (57000, "BDT")  # earned in taka
+
+
+async def test_text_postgres_cannot_store_is_cleaned_and_an_oversized_split_is_refused(world):
+    payer = world.person("customer")
+    odd = charge_request(payer, source="parcels", reference="TRK\x00" + "9" * 150,
+                         description="fragile\x00")
+    await world.send(odd)
+    charge = await charge_of(world, odd.charge_id, "captured", timeout=15)
+    assert charge["reference"] == "TRK" + "9" * 97 and charge["description"] == "fragile"
+    huge = charge_request(payer, source="parcels", amount=2**63, payee=world.person("courier"),
+                          payee_amount=2**64, fee_amount=1)
+    await world.send(huge)
+    failed = await charge_of(world, huge.charge_id, "failed", timeout=15)
+    assert failed["failure_reason"] == "amount is too large"

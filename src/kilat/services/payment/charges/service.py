@@ -27,6 +27,7 @@ from kilat.services.payment.adapters.provider import (
 from kilat.services.payment.charges import events
 from kilat.services.payment.charges.domain import (
     MAX_AMOUNT,
+    MAX_PAYMENT_METHOD,
     ChargeStatus,
     RefundStatus,
     Split,
@@ -48,10 +49,12 @@ UNKNOWN = object()  # the processor could not say whether a call under a key suc
 
 
 def _text(value: str, limit: int | None = None) -> str:
+    """Text as a column can hold it, so even a refused request is kept (PostgreSQL refuses NUL)."""
     return value.replace("\x00", "")[:limit]
 
 
 def _bounded(amount: int) -> int:
+    """An amount a BIGINT holds; a larger one is refused, but its row must still be stored."""
     return min(amount, MAX_AMOUNT)
 
 
@@ -74,16 +77,7 @@ async def request_charge(session: AsyncSession, ctx: PaymentContext, request: Ch
     if await ChargeRepository(session).get(request.charge_id) is not None:
         return
     refusal = charge_refusal(request)
-    now = utcnow()
-    charge = Charge(
-        id=request.charge_id, source=source, reference_id=request.reference_id,
-        reference=_text(request.reference, 100), payer_id=request.payer_id,
-        payee_id=request.payee_id, amount=_bounded(request.amount),
-        payee_amount=_bounded(request.payee_amount), fee_amount=_bounded(request.fee_amount),
-        currency=_text(request.currency, 3), payment_method=request.payment_method and _text(
-            request.payment_method, 60), description=_text(request.description),
-        status=ChargeStatus.REQUESTED, refunded_total=0, refund_reserved=0, attempts=0,
-        due_at=now, requested_at=request.requested_at)
+    charge = _charge_from(request, source)
     session.add(charge)
     if refusal is None:
         await session.flush()
@@ -92,6 +86,20 @@ async def request_charge(session: AsyncSession, ctx: PaymentContext, request: Ch
     _failed(charge, refusal)
     await session.flush()
     await events.charge_failed(session, charge)
+
+
+def _charge_from(request: ChargeRequest, source: str) -> Charge:
+    method = request.payment_method
+    return Charge(
+        id=request.charge_id, source=source, reference_id=request.reference_id,
+        reference=_text(request.reference, 100), payer_id=request.payer_id,
+        payee_id=request.payee_id, amount=_bounded(request.amount),
+        payee_amount=_bounded(request.payee_amount), fee_amount=_bounded(request.fee_amount),
+        currency=_text(request.currency, 3),
+        payment_method=_text(method, MAX_PAYMENT_METHOD) if method is not None else None,
+        description=_text(request.description), status=ChargeStatus.REQUESTED,
+        refunded_total=0, refund_reserved=0, attempts=0, due_at=utcnow(),
+        requested_at=request.requested_at)
 
 
 async def request_refund(session: AsyncSession, ctx: PaymentContext, request: RefundRequest,
