@@ -56,6 +56,8 @@ async def test_a_configured_fee_applies_to_a_courier_in_their_currency(world):
     assert (await cash_out(world, courier, 1871, account["id"])).status_code == 400
     assert (await cash_out(world, courier, 1870, account["id"])).status_code == 202
     assert (await balance(world, courier))["available_cents"] == 0
+    report = await world.ledger()
+    assert report["balanced"], report
 
 
 async def test_a_payee_with_nothing_earned_sees_a_zero_balance_in_their_roles_currency(world):

@@ -16,10 +16,12 @@ from kilat.services.payment.charges.domain import (
     refund_refusal,
     refundable,
 )
-from kilat.services.payment.ledger.domain import balance_of
+from kilat.services.payment.ledger.domain import balance_of, payee_account
 from kilat.services.payment.payouts.domain import (
     balance_account,
+    cash_out_entry,
     cash_out_fee,
+    cash_out_settled_entry,
     payee_currency,
 )
 
@@ -139,3 +141,16 @@ def test_the_cash_out_fee_is_the_platforms_or_the_configured_one_for_a_currency(
     assert cash_out_fee("MYR", "MYR", 50, {"IDR": 2500}) == 50
     assert cash_out_fee("IDR", "MYR", 50, {"IDR": 2500}) == 2500
     assert cash_out_fee("BDT", "MYR", 50, {"IDR": 2500}) == 0
+
+
+def test_a_cash_out_in_another_currency_is_booked_apart_from_the_platform_currency():
+    cash_out_id, account = uuid.uuid4(), payee_account(PAYEE, "IDR")
+    entries = [cash_out_entry(cash_out_id, account, 50000, 2500, "IDR"),
+               cash_out_settled_entry(cash_out_id, 50000, "IDR")]
+    assert balance_of(account, entries) == -52500
+    assert balance_of("platform:cash_out_fees:IDR", entries) == 2500
+    assert balance_of("bank:payouts:IDR", entries) == 50000
+    assert balance_of("payouts:in_transit:IDR", entries) == 0
+    runner = cash_out_entry(cash_out_id, f"runner:{PAYEE}", 1000, 50)
+    assert {p.account for p in runner.postings} == {
+        f"runner:{PAYEE}", "payouts:in_transit", "platform:cash_out_fees"}

@@ -21,21 +21,32 @@ from kilat.services.payment.ledger.domain import (
 )
 
 
-def cash_out_entry(cash_out_id: uuid.UUID, account: str, amount: int, fee: int) -> JournalEntry:
+def books_of(account: str, currency: str | None) -> str:
+    """A platform account in ``currency``'s books: the platform currency's (None) keeps its
+    plain name, another currency's is suffixed, so rupiah never add up with ringgit."""
+    return account if currency is None else f"{account}:{currency}"
+
+
+def cash_out_entry(cash_out_id: uuid.UUID, account: str, amount: int, fee: int,
+                   currency: str | None = None) -> JournalEntry:
     return journal("cash_out", f"cash_out:{cash_out_id}",
                    (account, -(amount + fee)),
-                   (PAYOUTS_IN_TRANSIT, amount), (PLATFORM_CASH_OUT_FEES, fee))
+                   (books_of(PAYOUTS_IN_TRANSIT, currency), amount),
+                   (books_of(PLATFORM_CASH_OUT_FEES, currency), fee))
 
 
-def cash_out_settled_entry(cash_out_id: uuid.UUID, amount: int) -> JournalEntry:
+def cash_out_settled_entry(cash_out_id: uuid.UUID, amount: int,
+                           currency: str | None = None) -> JournalEntry:
     return journal("cash_out_settled", f"cash_out_settled:{cash_out_id}",
-                   (PAYOUTS_IN_TRANSIT, -amount), (BANK_PAYOUTS, amount))
+                   (books_of(PAYOUTS_IN_TRANSIT, currency), -amount),
+                   (books_of(BANK_PAYOUTS, currency), amount))
 
 
-def cash_out_reversed_entry(cash_out_id: uuid.UUID, account: str, amount: int,
-                            fee: int) -> JournalEntry:
+def cash_out_reversed_entry(cash_out_id: uuid.UUID, account: str, amount: int, fee: int,
+                            currency: str | None = None) -> JournalEntry:
     return journal("cash_out_reversed", f"cash_out_reversed:{cash_out_id}",
-                   (PAYOUTS_IN_TRANSIT, -amount), (PLATFORM_CASH_OUT_FEES, -fee),
+                   (books_of(PAYOUTS_IN_TRANSIT, currency), -amount),
+                   (books_of(PLATFORM_CASH_OUT_FEES, currency), -fee),
                    (account, amount + fee))
 
 

@@ -121,6 +121,11 @@ async def available_balance(session: AsyncSession, balance: Balance) -> int:
     return await LedgerRepository(session).balance(balance.account)
 
 
+def books(settings: PaymentSettings, currency: str) -> str | None:
+    """Whose books a cash-out's platform accounts are in (None: the platform currency's)."""
+    return None if currency == settings.currency else currency
+
+
 def fee_for(settings: PaymentSettings, currency: str) -> int:
     return cash_out_fee(currency, settings.currency, settings.cash_out_fee_cents,
                         settings.cash_out_fees)
@@ -142,9 +147,9 @@ async def request_cash_out(session: AsyncSession, ctx: PaymentContext, user: Pri
                        fee_cents=fee, currency=balance.currency, status=CashOutStatus.PENDING)
     session.add(cash_out)
     await session.flush()
-    await ledger.post(repo.session, cash_out_entry(cash_out.id, balance.account,
-                                                   cash_out.amount_cents, fee),
-                      cash_out.currency)
+    await ledger.post(repo.session, cash_out_entry(
+        cash_out.id, balance.account, cash_out.amount_cents, fee,
+        books(ctx.settings, cash_out.currency)), cash_out.currency)
     await events.cash_out_changed(session, cash_out)
     ctx.wake_after_commit(session)
     return cash_out
@@ -210,13 +215,15 @@ async def _finish(ctx: PaymentContext, cash_out_id: uuid.UUID, status: CashOutSt
         cash_out.status = status
         if status == CashOutStatus.COMPLETED:
             cash_out.completed_at = utcnow()
-            entry = cash_out_settled_entry(cash_out.id, cash_out.amount_cents)
+            entry = cash_out_settled_entry(cash_out.id, cash_out.amount_cents,
+                                           books(ctx.settings, cash_out.currency))
         else:
             cash_out.failed_at = utcnow()
             cash_out.failure_reason = reason
             account = cash_out.balance_account or runner_account(cash_out.runner_id)
             entry = cash_out_reversed_entry(cash_out.id, account, cash_out.amount_cents,
-                                            cash_out.fee_cents)
+                                            cash_out.fee_cents,
+                                            books(ctx.settings, cash_out.currency))
         await ledger.post(repo.session, entry, cash_out.currency)
         await session.flush()
         await events.cash_out_changed(session, cash_out)
