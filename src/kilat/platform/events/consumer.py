@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from sqlalchemy import MetaData, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,18 +86,21 @@ class EventConsumer:
         return seen is not None
 
     async def apply(self, session: AsyncSession, event: Event, handler: Handler) -> bool:
-        """The inbox rule inside ``session``: run ``handler`` unless this event id was handled."""
+        """The inbox rule inside ``session``: run ``handler`` unless this event id was handled.
+
+        One statement claims the event: an insert that does nothing when the inbox holds it. An
+        instance handling the same event concurrently holds that row until it commits (then this
+        one skips) or rolls back (then this one handles it)."""
         inbox = _TABLES.inbox
-        seen = await session.scalar(
-            select(inbox.c.event_id).where(inbox.c.event_id == event.id, inbox.c.consumer == self.name)
+        dialect = session.get_bind().dialect.name
+        statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(inbox)
+        claimed = await session.execute(
+            statement.values(event_id=event.id, consumer=self.name, type=event.type,
+                             handled_at=utcnow())
+            .on_conflict_do_nothing(index_elements=[inbox.c.event_id, inbox.c.consumer])
         )
-        if seen is not None:
+        if claimed.rowcount == 0:
             return False
-        await session.execute(
-            insert(inbox).values(
-                event_id=event.id, consumer=self.name, type=event.type, handled_at=utcnow()
-            )
-        )
         await handler(session, event)
         return True
 
