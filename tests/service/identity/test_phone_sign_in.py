@@ -271,3 +271,23 @@ async def test_an_email_account_is_not_reached_by_phone_sign_in(identity):
                              role="passenger")
     assert signed_in.status_code == 200
     assert signed_in.json()["data"]["user"]["id"] != email_user["id"]
+
+
+async def test_a_phone_account_edits_its_profile_but_signs_in_with_its_proven_number(identity):
+    runtime, client = identity
+    phone = new_number()
+    signed_in = (await verify(client, phone, await sent_code(runtime, client, phone),
+                              role="passenger")).json()["data"]
+    headers = bearer(signed_in["access_token"])
+    other = new_number()
+    updated = await client.put("/api/v1/auth/profile", headers=headers,
+                               json={"full_name": "Sari Dewi", "phone": other})
+    assert updated.status_code == 200
+    assert (updated.json()["data"]["full_name"], updated.json()["data"]["phone"]) == (
+        "Sari Dewi", e164(other))
+    invalid = await client.put("/api/v1/auth/profile", headers=headers, json={"phone": "12345"})
+    assert invalid.status_code == 422
+    async with runtime.database.session() as session:
+        await session.execute(update(OtpCode).values(created_at=utcnow().replace(year=2025)))
+    again = await verify(client, phone, await sent_code(runtime, client, phone))
+    assert again.json()["data"]["user"]["id"] == signed_in["user"]["id"]

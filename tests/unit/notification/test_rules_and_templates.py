@@ -7,11 +7,14 @@ from pydantic import ValidationError
 
 from kilat.contracts import by_type
 from kilat.contracts.booking import BookingCancelled
+from kilat.services.notification import verticals
 from kilat.services.notification.domain import Channel
 from kilat.services.notification.rules import RULES, cancellation_recipients, notices_for
 from kilat.services.notification.templates import IN_APP, TEMPLATES, render
+from tests.unit.notification.samples import complete
 
 OWNER, RUNNER, ADMIN = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+CORE_RULES = [event_type for event_type in RULES if event_type not in verticals.RULES]
 
 
 def event(event_type: str, data: dict):
@@ -104,9 +107,10 @@ def test_every_rule_keys_its_fact_so_a_repeat_is_recognised():
             "subscription_id": str(uuid.uuid4()), "referral_id": str(uuid.uuid4()),
             "email": "a@b.my", "expires_at": "2026-12-07T10:00:00+00:00", "code": "REF-1",
             "role": "owner", "rating": 5, "code_id": str(uuid.uuid4()), "phone": "+6281234567890"}
-    for event_type in RULES:
-        first = notices_for(event(event_type, data))
-        second = notices_for(event(event_type, dict(data)))
+    for event_type in CORE_RULES:  # the verticals' rules are tested with their own events
+        full = complete(event_type, data)
+        first = notices_for(event(event_type, full))
+        second = notices_for(event(event_type, dict(full)))
         assert first and [n.fact_key for n in first] == [n.fact_key for n in second], event_type
 
 
@@ -121,3 +125,31 @@ def test_missing_fact_id_never_becomes_a_shared_key():
     # a subscription event without its id cannot be read, so it never notifies under "…:None"
     with pytest.raises(ValidationError):
         event("payment.subscription_started", {"owner_id": str(OWNER), "plan": "x"})
+
+
+def code_requested(user_id: str | None = None) -> dict:
+    return {"code_id": str(uuid.uuid4()), "phone": "+6281234567890", "code": "482913",
+            "expires_at": "2026-12-08T00:05:00+00:00", "valid_seconds": 300, "user_id": user_id}
+
+
+def test_a_sign_in_code_goes_by_sms_to_the_number_with_or_without_an_account():
+    [anonymous] = notices_for(event("identity.sign_in_code_requested", code_requested()))
+    assert anonymous.user_id is None
+    assert anonymous.addresses == {Channel.SMS: "+6281234567890"}
+    assert anonymous.channels == anonymous.required == frozenset({Channel.SMS})
+    assert anonymous.sensitive
+    [known] = notices_for(event("identity.sign_in_code_requested", code_requested(str(OWNER))))
+    assert known.user_id == OWNER and known.addresses == anonymous.addresses
+    for locale in ("en", "ms"):
+        sms = render(known.template, locale, "sms", known.context).body
+        assert "482913" in sms and "5" in sms
+        assert "482913" not in render(known.template, locale, IN_APP, known.context).body
+
+
+@pytest.mark.parametrize("role", ["passenger", "driver", "customer", "courier", "gate"])
+def test_the_verticals_roles_get_their_own_welcome(role):
+    [notice] = notices_for(event("identity.user_registered", {"user_id": str(OWNER), "role": role}))
+    assert notice.template == f"identity.user_registered.{role}"
+    english = render(notice.template, "en", "email", notice.context).body
+    malay = render(notice.template, "ms", "email", notice.context).body
+    assert english != malay and "Kilat" in english
