@@ -70,9 +70,13 @@ class ShipmentOffered(ParcelFact):
 
     TYPE = "parcels.shipment_offered"
 
-    courier_ids: list[uuid.UUID] = Field(default_factory=list)
+    courier_ids: list[str] = Field(default_factory=list)  # identity user ids
     pickup_latitude: float | None = None
     pickup_longitude: float | None = None
+
+    @property
+    def couriers(self) -> list[uuid.UUID]:
+        return [uuid.UUID(courier) for courier in self.courier_ids]
 
 
 class ShipmentAssigned(ParcelFact):

@@ -165,7 +165,7 @@ class ShipmentService:
         shipment.offered_at = utcnow()
         await self.session.flush()
         await self.record_change(shipment, before, actor, ShipmentOffered, kind="offered",
-                                 courier_ids=courier_ids,
+                                 courier_ids=[str(c) for c in courier_ids],
                                  pickup_latitude=shipment.pickup_latitude,
                                  pickup_longitude=shipment.pickup_longitude)
 
