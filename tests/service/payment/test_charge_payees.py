@@ -65,6 +65,8 @@ async def test_a_payee_with_nothing_earned_sees_a_zero_balance_in_their_roles_cu
     assert (mine["available_cents"], mine["currency"]) == (0, "IDR")
     runner = await balance(world, world.person("runner"))
     assert (runner["available_cents"], runner["currency"]) == (0, "MYR")
+    courier = await balance(world, world.person("courier"))
+    assert (courier["currency"], courier["cash_out_fee_cents"]) == ("MYR", 50)
     asked = await world.client.get("/api/v1/payouts/balance?currency=BDT",
                                    headers=world.person("driver").headers)
     assert asked.json()["data"]["currency"] == "BDT"

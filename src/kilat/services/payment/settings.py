@@ -26,7 +26,7 @@ class PaymentSettings(BaseSettings):
     # this many tries (about 13 minutes with the default backoff), unless the processor took it
     charge_max_attempts: int = Field(10, ge=1, le=100)
     # the balance currency of a payee role when the payee has earned nothing yet
-    payee_currencies: dict[str, str] = {"driver": "IDR", "courier": "USD"}
+    payee_currencies: dict[str, str] = {"driver": "IDR", "courier": "MYR"}
     # cash-out fee per currency other than ``currency`` (whose fee is ``cash_out_fee_cents``),
     # in that currency's minor units; none when not listed
     cash_out_fees: dict[str, int] = {}
