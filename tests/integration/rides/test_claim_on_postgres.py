@@ -46,3 +46,22 @@ async def test_one_driver_accepts_two_requests_at_once_on_postgres(infra):
             await runtime.context.live.index.clear()
     finally:
         await infra.redis.aclose()
+
+
+async def test_the_migrations_build_the_models_schema_on_postgres(infra):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from kilat.services.rides.models import metadata
+
+    def differences(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, metadata)
+
+    options = _on_servers(infra)
+    try:
+        async with rides_service(infra, **options) as (runtime, _client):
+            async with runtime.database.engine.connect() as connection:
+                assert await connection.run_sync(differences) == []
+    finally:
+        await infra.redis.aclose()
