@@ -44,7 +44,7 @@ CLOSE_NORMAL = 1000
 CLOSE_EXPIRED = 4401
 CLOSE_TOO_SLOW = 1013
 CLOSE_GOING_AWAY = 1001
-REDIS_KEY = "parcels:courier:{}:location"
+REDIS_KEY = "{}:courier:{}:location"  # prefix, courier id: the latest fix, cached
 
 
 def build_index(settings: ParcelsSettings, profile: Profile, redis: Any) -> LocationIndex:
@@ -53,7 +53,7 @@ def build_index(settings: ParcelsSettings, profile: Profile, redis: Any) -> Loca
         choice = "redis" if profile is Profile.DISTRIBUTED and redis is not None else "memory"
     if choice == "redis":
         return RedisLocationIndex(redis, stale_after=settings.stale_after_seconds,
-                                  prefix="kilat:parcels:geo")
+                                  prefix=f"{settings.redis_key_prefix}:geo")
     return MemoryLocationIndex(stale_after=settings.stale_after_seconds)
 
 
@@ -161,7 +161,7 @@ class LiveParcels:
         if redis is None:
             return
         with suppress(Exception):
-            await redis.set(REDIS_KEY.format(courier_id),
+            await redis.set(REDIS_KEY.format(self.settings.redis_key_prefix, courier_id),
                             json.dumps({"latitude": lat, "longitude": lng,
                                         "recorded_at": at.isoformat()}),
                             ex=int(self.settings.stale_after_seconds))

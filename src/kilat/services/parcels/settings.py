@@ -37,6 +37,7 @@ class ParcelsSettings(BaseSettings):
     dispatch_radius_km: PositiveFloat = 10.0
     dispatch_offer_count: PositiveInt = 10
     location_index: Literal["auto", "memory", "redis"] = "auto"
+    redis_key_prefix: str = "kilat:parcels"
     stale_after_seconds: PositiveFloat = 120.0
     telemetry_flush_seconds: PositiveFloat = 1.0
     telemetry_retention_days: PositiveInt = 30
