@@ -30,8 +30,12 @@ def north(metres: float, origin: tuple[float, float] = PICKUP) -> tuple[float, f
 
 
 def quick_settings(**overrides) -> RidesSettings:
+    # every field a test relies on is set here, whatever the environment says
     values = {"payment_wait_seconds": 0.0, "deadline_poll_seconds": 0.05,
-              "purge_interval_seconds": 60.0, "socket_heartbeat_seconds": 30.0}
+              "purge_interval_seconds": 60.0, "socket_heartbeat_seconds": 30.0,
+              "max_speed_kmh": 160.0, "jitter_m": 10.0, "match_radius_km": 1.0, "offer_batch": 3,
+              "offer_ttl_seconds": 30.0, "fare_per_km": 3000, "admin_fee_percent": 5,
+              "start_radius_m": 100.0, "clock_skew_seconds": 5.0, "location_index": "memory"}
     return RidesSettings(**(values | overrides))
 
 
