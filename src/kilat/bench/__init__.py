@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from rich.console import Console
 
-from kilat.bench import bare, ingest, journey, read, scripts, startup
+from kilat.bench import bare, ingest, journey, parcels, read, scripts, startup
 from kilat.bench.platform import BenchError, Platform, launch
 from kilat.bench.results import Report, Result
 
@@ -24,8 +24,9 @@ ON_PLATFORM: dict[str, PlatformScenario] = {"bare": bare.run, "read": read.run,
                                             "journey": journey.run, "ingest": ingest.run}
 MEASURED_AGAINST_BARE = ("read", "ingest")
 ON_THEIR_OWN: dict[str, Callable[..., Awaitable[list[Result]]]] = {
-    "startup": startup.run, "fanout": scripts.fanout, "nearby": scripts.nearby}
-SCENARIOS = ("startup", "bare", "read", "journey", "ingest", "fanout", "nearby")
+    "startup": startup.run, "fanout": scripts.fanout, "nearby": scripts.nearby,
+    "parcels": parcels.run}
+SCENARIOS = ("startup", "bare", "read", "journey", "ingest", "fanout", "nearby", "parcels")
 PROFILES = {"embedded": ["embedded"], "distributed": ["distributed"],
             "both": ["embedded", "distributed"]}
 

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 
 from kilat.platform.db import after_commit
 from kilat.platform.auth import CurrentUser, Principal, RequireRole
-from kilat.platform.errors import Conflict, KilatError, NotFound, Unprocessable, not_found
+from kilat.platform.errors import KilatError, NotFound, Unprocessable
 from kilat.platform.http import Session
 from kilat.platform.idempotency import idempotent
 from kilat.platform.models import utcnow
@@ -38,7 +38,7 @@ from kilat.services.parcels.domain import PaymentStatus
 from kilat.services.parcels.domain import ShipmentStatus as S
 from kilat.services.parcels.models import Order, OrderItem, Shipment
 from kilat.services.parcels.orders import OrderService
-from kilat.services.parcels.repository import Couriers, Orders, Shipments
+from kilat.services.parcels.repository import Orders, Shipments
 from kilat.services.parcels.shipments import ShipmentService
 from kilat.services.parcels.sockets import tracking_socket
 from kilat.services.parcels.webhooks import WebhookService, attempts_of
@@ -154,12 +154,6 @@ async def go_offline(session: Session, user: Courier, context: Ctx, who: Who) ->
 async def post_location(body: schemas.LocationIn, user: Courier, context: Ctx) -> dict:
     """A GPS fix (telemetry fast path: live index and rooms now, the database in batches)."""
     check_live(body.latitude, body.longitude)
-    async with context.runtime.database.session(write=False) as session:
-        courier = await Couriers(session).get(user.user_id)
-    if courier is None:
-        raise not_found("Courier", user.user_id)
-    if courier.status != "online":
-        raise Conflict("courier is offline", "go online before sending locations")
     now = utcnow()
     recorded_at = body.recorded_at or now
     if recorded_at.tzinfo is None or recorded_at > now.replace(microsecond=0) + _SKEW:

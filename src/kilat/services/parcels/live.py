@@ -23,6 +23,7 @@ import structlog
 from sqlalchemy import insert, update
 from starlette.websockets import WebSocket
 
+from kilat.platform.errors import Conflict, not_found
 from kilat.platform.geoindex import (
     Availability,
     LivePosition,
@@ -30,7 +31,6 @@ from kilat.platform.geoindex import (
     MemoryLocationIndex,
     RedisLocationIndex,
 )
-from kilat.platform.models import utcnow
 from kilat.platform.settings import Profile
 from kilat.platform.tasks import stop_if_cancelled
 from kilat.services.parcels.models import Courier, LocationEvent
@@ -132,7 +132,14 @@ class LiveParcels:
         return [uuid.UUID(member.member) for member in found]
 
     async def ingest(self, courier_id: uuid.UUID, fix: dict[str, Any]) -> int:
-        """One accepted fix: live index, Redis cache, rooms, then the write buffer."""
+        """One fix of an online courier: live index, Redis cache, rooms, then the write buffer."""
+        async with self.runtime.database.session(write=False) as session:
+            courier = await session.get(Courier, courier_id)
+            rooms = await Shipments(session).rooms_of_courier(courier_id) if courier else []
+        if courier is None:
+            raise not_found("Courier", courier_id)
+        if courier.status != "online":
+            raise Conflict("courier is offline", "go online before sending locations")
         member, now = str(courier_id), time.time()
         lat, lng = fix["latitude"], fix["longitude"]
         moved = await self.index.move(member, lat, lng, now)
@@ -140,8 +147,6 @@ class LiveParcels:
             await self.index.add(LivePosition(member, lat, lng, now, Availability.AVAILABLE))
         recorded_at: datetime = fix["recorded_at"]
         await self._cache(courier_id, lat, lng, recorded_at)
-        async with self.runtime.database.session(write=False) as session:
-            rooms = await Shipments(session).rooms_of_courier(courier_id)
         for _shipment_id, number in rooms:
             await self.publish(number, {"type": "location", "tracking_number": number,
                                         "latitude": lat, "longitude": lng,
@@ -238,7 +243,3 @@ class LiveParcels:
 
     def viewers(self, room: str) -> int:
         return len(self.rooms.get(room, ()))
-
-
-def now_utc() -> datetime:
-    return utcnow()
