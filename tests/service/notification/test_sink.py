@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from kilat.app import build_embedded_app
 from kilat.platform.models import utcnow
 from kilat.services.notification.models import Delivery, Notification, SinkMessage
+from kilat.services.notification.sink import PRUNE_EVERY
 from tests.service.notification.support import announce_user, notification_service, publish
 from tests.support.harness import make_settings, wait_for
 from tests.support.people import person
@@ -107,13 +108,15 @@ async def test_the_sink_lists_newest_first_by_recipient_email_included(infra):
 
 async def test_the_sink_keeps_a_bounded_number_of_messages(infra):
     admin = person(infra, "admin").headers
+    sent = PRUNE_EVERY + 2  # the last pruning comes after message PRUNE_EVERY + 1
     async with notification_service(infra, sink_keep=3) as (runtime, client):
-        for n in range(5):
-            await publish(infra, CODE_EVENT, code_event(f"+62814444444{n:02d}", f"00000{n}"))
-        await wait_for(lambda: len(runtime.context.sink.sent) == 5)
+        for n in range(sent):
+            await publish(infra, CODE_EVENT, code_event(f"+62814444444{n:02d}", f"{n:06d}"))
+        await wait_for(lambda: len(runtime.context.sink.sent) == sent, timeout=15)
         async with runtime.database.session(write=False) as session:
-            assert await session.scalar(select(func.count()).select_from(SinkMessage)) == 3
-        assert len(await read_sink(client, admin)) == 3
+            assert await session.scalar(select(func.count()).select_from(SinkMessage)) == 4
+        newest = await read_sink(client, admin)
+        assert len(newest) == 4 and f"{sent - 1:06d}" in newest[0]["body"]
 
 
 async def test_the_sink_route_is_for_admins_only(infra):

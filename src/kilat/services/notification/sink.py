@@ -13,8 +13,13 @@ from kilat.services.notification.repository import SinkMessages
 from kilat.services.notification.settings import NotificationSettings
 
 
+# pruning after every message would double the sink's writes; each instance prunes this often
+PRUNE_EVERY = 20
+
+
 class SinkStore:
-    """Keeps the newest ``sink_keep`` messages of the last ``sink_max_age_seconds``."""
+    """Keeps the newest ``sink_keep`` messages of the last ``sink_max_age_seconds`` (give or
+    take the ``PRUNE_EVERY`` each instance adds between two prunings)."""
 
     def __init__(self, database: Database, settings: NotificationSettings,
                  clock: Callable[[], datetime]) -> None:
@@ -22,6 +27,7 @@ class SinkStore:
         self.keep = settings.sink_keep
         self.max_age = timedelta(seconds=settings.sink_max_age_seconds)
         self.clock = clock
+        self._added = 0
 
     async def add(self, message: OutboundMessage) -> None:
         now = self.clock()
@@ -30,7 +36,9 @@ class SinkStore:
                                     subject=message.subject[:255], body=message.body,
                                     sent_at=now))
             await session.flush()
-            await SinkMessages(session).prune(now - self.max_age, self.keep)
+            if self._added % PRUNE_EVERY == 0:
+                await SinkMessages(session).prune(now - self.max_age, self.keep)
+        self._added += 1
 
 
 def recipient_forms(recipient: str) -> list[str]:
