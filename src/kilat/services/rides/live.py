@@ -75,9 +75,20 @@ class LiveRides:
                    data: dict[str, Any]) -> None:
         """A frame for ``user_id``'s sockets, stored with the change (for replay) and sent to
         every instance once the transaction commits."""
-        stored = await Frames(session).add(user_id, event, data, utcnow())
-        message = {"user_id": str(user_id), "frame": frame(event, data, stored.seq)}
-        after_commit(session, lambda: self._publish(message))
+        await self.tell_many(session, [(user_id, event, data)])
+
+    async def tell_many(self, session: AsyncSession,
+                        frames: list[tuple[uuid.UUID, str, dict[str, Any]]]) -> None:
+        if not frames:
+            return
+        stored = await Frames(session).add_many(frames, utcnow())
+        messages = [{"user_id": str(row.user_id), "frame": frame(row.event, row.data, row.seq)}
+                    for row in stored]
+        after_commit(session, lambda: self._publish_all(messages))
+
+    async def _publish_all(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            await self._publish(message)
 
     def telemetry(self, user_id: uuid.UUID, event: str, data: dict[str, Any]) -> None:
         """A frame not worth storing (a live position): sent now, lost if nobody listens."""

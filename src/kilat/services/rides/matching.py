@@ -62,9 +62,6 @@ class Matching:
             if not is_possible_position(where.latitude, where.longitude):
                 raise Unprocessable("impossible coordinates", "(0, 0) is not a place")
         check_indexable(body.pickup.latitude, body.pickup.longitude)
-        if await self.requests.open_of(passenger.user_id) is not None:
-            raise Conflict("you already have an open ride request",
-                           "cancel it or finish its ride before asking for another")
         request = RideRequest(
             passenger_id=passenger.user_id, status=RequestStatus.SEARCHING, open=True,
             pickup_lat=body.pickup.latitude, pickup_lng=body.pickup.longitude,
@@ -76,14 +73,15 @@ class Matching:
             async with self.session.begin_nested():
                 self.session.add(request)
                 await self.session.flush()
-        except IntegrityError as exc:
-            raise Conflict("you already have an open ride request") from exc
+        except IntegrityError as exc:  # the partial unique index: one open request per passenger
+            raise Conflict("you already have an open ride request",
+                           "cancel it or finish its ride before asking for another") from exc
         await self._record(RideRequested(
             request_id=request.id, passenger_id=passenger.user_id, status=request.status,
             pickup_latitude=request.pickup_lat, pickup_longitude=request.pickup_lng,
             destination_latitude=request.destination_lat,
             destination_longitude=request.destination_lng, occurred_at=self.now), request.id)
-        await self.dispatch(request)
+        await self.dispatch(request, fresh=True)
         return request
 
     async def view(self, request_id: uuid.UUID, user: Principal) -> dict:
@@ -99,17 +97,14 @@ class Matching:
 
     # --- dispatch ----------------------------------------------------------------------------
 
-    async def dispatch(self, request: RideRequest) -> list[Offer]:
+    async def dispatch(self, request: RideRequest, *, fresh: bool = False) -> list[Offer]:
         """Offer ``request`` to the nearest available drivers not offered it yet, keeping at most
-        ``offer_batch`` offers pending; then set its next deadline."""
-        offers = await self.offers.of_request(request.id)
+        ``offer_batch`` offers pending; then set its next deadline. (A ``fresh`` request has no
+        offers yet.)"""
+        offers = [] if fresh else await self.offers.of_request(request.id)
         pending = [o for o in offers if o.status == OfferStatus.PENDING and o.expires_at > self.now]
         chosen = await self._candidates(request, {str(o.driver_id) for o in offers}, len(pending))
-        expires_at = self.now + timedelta(seconds=self.settings.offer_ttl_seconds)
-        made = []
-        for candidate in chosen:
-            made.append(await self._offer(request, uuid.UUID(candidate.driver_id),
-                                          candidate.distance_km, expires_at))
+        made = await self._offer(request, chosen)
         deadlines = [o.expires_at for o in [*pending, *made]]
         deadline = min(deadlines) if deadlines else self.now + timedelta(seconds=SEARCH_RETRY_SECONDS)
         await self.requests.move(request.id, [RequestStatus.SEARCHING], self.now,
@@ -131,27 +126,32 @@ class Matching:
                                   batch=self.settings.offer_batch,
                                   radius_km=self.settings.match_radius_km)
 
-    async def _offer(self, request: RideRequest, driver_id: uuid.UUID, distance_km: float,
-                     expires_at: datetime) -> Offer:
-        offer = Offer(request_id=request.id, driver_id=driver_id,
-                      passenger_id=request.passenger_id, distance_km=distance_km,
+    async def _offer(self, request: RideRequest, chosen: list[domain.Candidate]) -> list[Offer]:
+        expires_at = self.now + timedelta(seconds=self.settings.offer_ttl_seconds)
+        made = [Offer(request_id=request.id, driver_id=uuid.UUID(c.driver_id),
+                      passenger_id=request.passenger_id, distance_km=c.distance_km,
                       status=OfferStatus.PENDING, expires_at=expires_at, created_at=self.now,
-                      updated_at=self.now)
-        self.session.add(offer)
+                      updated_at=self.now) for c in chosen]
+        if not made:
+            return made
+        self.session.add_all(made)
         await self.session.flush()
-        await self._record(RideOffered(
-            request_id=request.id, passenger_id=request.passenger_id, driver_id=driver_id,
-            status=offer.status, offer_id=offer.id, distance_km=round(distance_km, 3),
-            expires_at=expires_at, occurred_at=self.now), offer.id)
-        await self.live.tell(self.session, driver_id, "offer", offer_view(offer, request))
-        return offer
+        for offer in made:
+            await self._record(RideOffered(
+                request_id=request.id, passenger_id=request.passenger_id,
+                driver_id=offer.driver_id, status=offer.status, offer_id=offer.id,
+                distance_km=round(offer.distance_km, 3), expires_at=expires_at,
+                occurred_at=self.now), offer.id)
+        await self.live.tell_many(self.session, [(o.driver_id, "offer", offer_view(o, request))
+                                                 for o in made])
+        return made
 
     async def _withdraw(self, offers: list[Offer], request: RideRequest | None,
                         why: OfferStatus) -> None:
         event = "offer_expired" if why is OfferStatus.EXPIRED else "offer_withdrawn"
-        for offer in offers:
-            await self.live.tell(self.session, offer.driver_id, event,
-                                 {"offer_id": str(offer.id), "request_id": str(offer.request_id)})
+        await self.live.tell_many(self.session, [
+            (o.driver_id, event, {"offer_id": str(o.id), "request_id": str(o.request_id)})
+            for o in offers])
 
     # --- the deadline queue ------------------------------------------------------------------
 

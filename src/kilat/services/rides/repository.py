@@ -169,12 +169,13 @@ class Rides(Repository[Ride]):
 class Frames(Repository[Frame]):
     model, entity = Frame, "frame"
 
-    async def add(self, user_id: uuid.UUID, event: str, data: dict[str, Any],
-                  now: datetime) -> Frame:
-        frame = Frame(user_id=user_id, event=event, data=data, created_at=now)
-        self.session.add(frame)
+    async def add_many(self, frames: list[tuple[uuid.UUID, str, dict[str, Any]]],
+                       now: datetime) -> list[Frame]:
+        rows = [Frame(user_id=user_id, event=event, data=data, created_at=now)
+                for user_id, event, data in frames]
+        self.session.add_all(rows)
         await self.session.flush()
-        return frame
+        return rows
 
     async def since(self, user_id: uuid.UUID, seq: int, limit: int) -> list[Frame]:
         return list(await self.session.scalars(
