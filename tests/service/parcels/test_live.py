@@ -91,16 +91,16 @@ async def test_a_socket_without_a_valid_session_is_refused(infra):
 
 
 async def test_an_expired_session_is_disconnected_and_refused(infra):
-    async with parcels_service(infra, tracking_session_seconds=1.0) as (runtime, client):
+    async with parcels_service(infra, tracking_session_seconds=2.0) as (runtime, client):
         customer = person(infra, "customer")
         order, _ = await claimed(client, infra, customer)
-        session = await open_session(client, customer, order)
         async with serve(create_service_app(runtime)) as port:
+            session = await open_session(client, customer, order)
             url = f"ws://127.0.0.1:{port}{session['websocket_path']}"
             async with connect(url) as ws:
                 await frame(ws, "snapshot")
                 with pytest.raises(ConnectionClosed) as closed:
-                    await asyncio.wait_for(ws.recv(), 3)
+                    await asyncio.wait_for(ws.recv(), 4)
                 assert closed.value.rcvd.code == 4401
             assert await refused_with(url) == 401
 

@@ -101,6 +101,7 @@ class LiveParcels:
         self.rooms: dict[str, set[Viewer]] = {}
         self._buffer: list[dict[str, Any]] = []
         self._last: dict[uuid.UUID, tuple[float, float, datetime]] = {}
+        self._known: dict[uuid.UUID, tuple[float, str | None, list[tuple[uuid.UUID, str]]]] = {}
 
     async def start(self) -> None:
         await self.runtime.bus.subscribe_fast(FRAMES, self._on_frame)
@@ -117,6 +118,7 @@ class LiveParcels:
     # --- couriers ------------------------------------------------------------------------------
 
     async def courier_online(self, courier: Courier) -> None:
+        self.forget(courier.user_id)
         if courier.last_latitude is None:
             return
         await self.index.add(LivePosition(str(courier.user_id), courier.last_latitude,
@@ -124,6 +126,7 @@ class LiveParcels:
                                           Availability.AVAILABLE))
 
     async def courier_offline(self, courier_id: uuid.UUID) -> None:
+        self.forget(courier_id)
         await self.index.remove(str(courier_id), time.time())
 
     async def nearby(self, latitude: float, longitude: float) -> list[uuid.UUID]:
@@ -133,12 +136,10 @@ class LiveParcels:
 
     async def ingest(self, courier_id: uuid.UUID, fix: dict[str, Any]) -> int:
         """One fix of an online courier: live index, Redis cache, rooms, then the write buffer."""
-        async with self.runtime.database.session(write=False) as session:
-            courier = await session.get(Courier, courier_id)
-            rooms = await Shipments(session).rooms_of_courier(courier_id) if courier else []
-        if courier is None:
+        status, rooms = await self._courier(courier_id)
+        if status is None:
             raise not_found("Courier", courier_id)
-        if courier.status != "online":
+        if status != "online":
             raise Conflict("courier is offline", "go online before sending locations")
         member, now = str(courier_id), time.time()
         lat, lng = fix["latitude"], fix["longitude"]
@@ -160,6 +161,25 @@ class LiveParcels:
                              "source": fix.get("source", "foreground")})
         self._last[courier_id] = (lat, lng, recorded_at)
         return len(rooms)
+
+    async def _courier(self, courier_id: uuid.UUID) -> tuple[str | None, list[tuple[uuid.UUID, str]]]:
+        """The courier's status and open shipments' rooms, read at most every
+        ``courier_cache_seconds`` (this instance forgets them at once when it changes them)."""
+        known = self._known.get(courier_id)
+        if known is not None and known[0] > time.monotonic():
+            return known[1], known[2]
+        async with self.runtime.database.session(write=False) as session:
+            courier = await session.get(Courier, courier_id)
+            rooms = await Shipments(session).rooms_of_courier(courier_id) if courier else []
+        status = courier.status if courier else None
+        if len(self._known) > 100_000:
+            self._known.clear()
+        self._known[courier_id] = (time.monotonic() + self.settings.courier_cache_seconds,
+                                   status, rooms)
+        return status, rooms
+
+    def forget(self, courier_id: uuid.UUID | None) -> None:
+        self._known.pop(courier_id, None)
 
     async def _cache(self, courier_id: uuid.UUID, lat: float, lng: float, at: datetime) -> None:
         redis = self.runtime.infra.redis

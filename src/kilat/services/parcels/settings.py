@@ -39,6 +39,7 @@ class ParcelsSettings(BaseSettings):
     location_index: Literal["auto", "memory", "redis"] = "auto"
     redis_key_prefix: str = "kilat:parcels"
     stale_after_seconds: PositiveFloat = 120.0
+    courier_cache_seconds: float = Field(2.0, ge=0, le=60)  # status and rooms, for fixes
     telemetry_flush_seconds: PositiveFloat = 1.0
     telemetry_retention_days: PositiveInt = 30
     partitions_ahead_days: PositiveInt = 3

@@ -83,6 +83,8 @@ class ShipmentService:
         audit(self.session, actor, f"shipment.{kind}:{shipment.status}", "shipments",
               shipment.id, changes)
         live, number, status = self.context.live, shipment.tracking_number, shipment.status
+        for courier_id in {before.get("courier_id"), shipment.courier_id} - {None}:
+            after_commit(self.session, lambda c=courier_id: live.forget(c))
         after_commit(self.session, lambda: live.publish_status(number, status, now))
         after_commit(self.session, self.context.webhook_sender.wake)
 
