@@ -118,3 +118,11 @@ async def test_concurrent_wrong_codes_never_exceed_the_attempt_cap(infra):
         assert set(errors) == {"wrong code", "too many wrong codes"}
         async with runtime.database.session(write=False) as session:
             assert (await session.scalars(select(OtpCode))).one().attempts == 5
+
+
+async def test_migrated_schema_matches_the_models_on_postgres(identity_pg):
+    from tests.service.identity.test_migrations import differences
+
+    runtime, _ = identity_pg
+    async with runtime.database.engine.connect() as connection:
+        assert await connection.run_sync(differences) == []

@@ -44,3 +44,13 @@ async def test_a_code_sent_by_one_instance_is_read_through_another(infra):
                 assert not other.context.sink.sent  # read from the database, not its memory
         finally:
             await other.stop()
+
+
+async def test_migrated_schema_matches_the_models_on_postgres(infra):
+    from tests.service.notification.test_migrations import differences
+
+    require_postgres()
+    async with notification_service(infra, database_url=postgres_database_url(
+            "kilat_notification")) as (runtime, _):
+        async with runtime.database.engine.connect() as connection:
+            assert await connection.run_sync(differences) == []

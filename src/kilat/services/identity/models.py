@@ -32,13 +32,14 @@ class User(Base, Entity, VersionMixin):
     __table_args__ = (
         CheckConstraint(f"role IN ({ROLE_LIST})", name="role"),
         Index("ix_users_created_at", "created_at"),
+        Index("uq_users_verified_phone", "verified_phone", unique=True),
     )
 
     # None for an account made by phone sign-in (it has no password either)
     email: Mapped[str | None] = mapped_column(String(255), unique=True)
     phone: Mapped[str | None] = mapped_column(String(20))
     # the E.164 number proven by a sign-in code: phone sign-in finds the account by it
-    verified_phone: Mapped[str | None] = mapped_column(String(16), unique=True)
+    verified_phone: Mapped[str | None] = mapped_column(String(16))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     full_name: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(String(20))
