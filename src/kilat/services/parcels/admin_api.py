@@ -56,7 +56,7 @@ async def audit_log(session: Session, _who: Who, paging: Paging,
     return page_of([schemas.AuditEntry.model_validate(r) for r in rows], total, paging)
 
 
-@router.get("/flags", response_model=Envelope[list[schemas.Flag]], responses=error_responses(401, 403))
+@router.get("/flags", response_model=Envelope[list[schemas.Flag]], responses=error_responses(400, 401, 403))
 async def list_flags(session: Session, _who: Who) -> dict:
     from sqlalchemy import select
 
@@ -75,7 +75,7 @@ async def put_flag(key: str, body: schemas.FlagIn, session: Session,
 
 
 @router.get("/settings", response_model=Envelope[list[schemas.Setting]],
-            responses=error_responses(401, 403))
+            responses=error_responses(400, 401, 403))
 async def list_settings(session: Session, _who: Who) -> dict:
     from sqlalchemy import select
 
@@ -162,7 +162,7 @@ async def erase_customer(customer_id: uuid.UUID, session: Session, context: Ctx,
     return ok(await CustomerService(session, context).erase(customer_id, who))
 
 
-@router.get("/ads", response_model=Envelope[list[schemas.Ad]], responses=error_responses(401, 403))
+@router.get("/ads", response_model=Envelope[list[schemas.Ad]], responses=error_responses(400, 401, 403))
 async def list_ads(session: Session, _who: Who) -> dict:
     from sqlalchemy import select
 

@@ -75,7 +75,7 @@ async def shipment_out(session, shipment: Shipment) -> schemas.Shipment:
 # --- customers -----------------------------------------------------------------------------------
 
 
-@router.get("/me", response_model=Envelope[schemas.Customer], responses=error_responses(401, 403))
+@router.get("/me", response_model=Envelope[schemas.Customer], responses=error_responses(400, 401, 403))
 async def my_profile(session: Session, user: Customer) -> dict:
     customer = await CustomerService(session).profile(user, create=False)
     return ok(schemas.Customer.model_validate(customer))
@@ -89,7 +89,7 @@ async def update_profile(body: schemas.CustomerUpdate, session: Session, user: C
 
 
 @router.get("/me/addresses", response_model=Envelope[list[schemas.Address]],
-            responses=error_responses(401, 403))
+            responses=error_responses(400, 401, 403))
 async def my_addresses(session: Session, user: Customer) -> dict:
     rows = await CustomerService(session).addresses(user)
     return ok([schemas.Address.model_validate(r) for r in rows])
@@ -130,20 +130,20 @@ async def register_courier(body: schemas.CourierCreate, session: Session, user: 
 
 
 @router.get("/couriers/me", response_model=Envelope[schemas.Courier],
-            responses=error_responses(401, 403, 404))
+            responses=error_responses(400, 401, 403, 404))
 async def my_courier(session: Session, user: Courier, context: Ctx) -> dict:
     return ok(schemas.Courier.model_validate(await CourierService(session, context).mine(user)))
 
 
 @router.post("/couriers/me/online", response_model=Envelope[schemas.Courier],
-             responses=error_responses(401, 403, 404, 409))
+             responses=error_responses(400, 401, 403, 404, 409))
 async def go_online(session: Session, user: Courier, context: Ctx, who: Who) -> dict:
     courier = await CourierService(session, context).set_status(user, "online", who)
     return ok(schemas.Courier.model_validate(courier))
 
 
 @router.post("/couriers/me/offline", response_model=Envelope[schemas.Courier],
-             responses=error_responses(401, 403, 404, 409))
+             responses=error_responses(400, 401, 403, 404, 409))
 async def go_offline(session: Session, user: Courier, context: Ctx, who: Who) -> dict:
     courier = await CourierService(session, context).set_status(user, "offline", who)
     return ok(schemas.Courier.model_validate(courier))
@@ -254,7 +254,7 @@ async def revoke_tracking(order_id: uuid.UUID, session_id: uuid.UUID, session: S
 # --- shipments and dispatch ----------------------------------------------------------------------
 
 
-@router.get("/jobs", response_model=Envelope[list[schemas.Job]], responses=error_responses(401, 403))
+@router.get("/jobs", response_model=Envelope[list[schemas.Job]], responses=error_responses(400, 401, 403))
 async def open_jobs(session: Session, user: Courier, context: Ctx) -> dict:
     """Paid shipments waiting for a courier, nearest first (within the dispatch radius)."""
     pairs = await ShipmentService(session, context).jobs(user)
@@ -353,7 +353,7 @@ async def deliver_shipment(
 
 @router.get("/photos/files/{key:path}", response_class=Response, responses={
     200: {"content": {t: {} for t in ("image/jpeg", "image/png", "image/webp")},
-          "description": "the stored photo"}, **error_responses(404)})
+          "description": "the stored photo"}, **error_responses(400, 404)})
 async def photo_file(key: str, context: Ctx) -> Response:
     """A proof-of-delivery photo, public by its unguessable key."""
     if not key.startswith("parcels/"):
@@ -366,7 +366,7 @@ async def photo_file(key: str, context: Ctx) -> Response:
 
 
 @router.get("/track/{tracking_number}", response_model=Envelope[schemas.PublicTracking],
-            responses=error_responses(404, 422))
+            responses=error_responses(400, 404, 422))
 async def public_tracking(tracking_number: str, session: Session, context: Ctx) -> dict:
     """Public: status and timeline by tracking number, without personal data."""
     shipment, events = await ShipmentService(session, context).public(tracking_number)
@@ -388,7 +388,7 @@ async def create_webhook(body: schemas.WebhookCreate, session: Session, user: Cu
 
 
 @router.get("/webhooks", response_model=Envelope[list[schemas.Webhook]],
-            responses=error_responses(401, 403))
+            responses=error_responses(400, 401, 403))
 async def my_webhooks(session: Session, user: Customer) -> dict:
     rows = await WebhookService(session).repo.of_customer(user.user_id)
     return ok([schemas.Webhook.model_validate(r) for r in rows])
