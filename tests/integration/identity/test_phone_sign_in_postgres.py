@@ -34,7 +34,8 @@ def new_number() -> str:
 
 def new_client() -> dict:
     """A client address of its own, so runs never share the Redis counters."""
-    return {"X-Forwarded-For": f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"}
+    octets = (random.randrange(256), random.randrange(256), random.randrange(1, 255))
+    return {"X-Forwarded-For": "10.{}.{}.{}".format(*octets)}
 
 
 @asynccontextmanager
@@ -67,14 +68,16 @@ async def two_processes(infra, **settings):
 
 
 async def code_of(runtime, phone: str) -> str:
-    return [e for e in await recorded_events(runtime, CODE_EVENT) if e["phone"] == phone][-1]["code"]
+    sent = [e for e in await recorded_events(runtime, CODE_EVENT) if e["phone"] == phone]
+    return sent[-1]["code"]
 
 
 async def test_a_code_sent_by_one_process_signs_in_through_the_other(infra):
     async with two_processes(infra) as (runtime, first, second):
         assert runtime.database.dialect == "postgresql"
         phone = new_number()
-        sent = await first.post("/api/v1/auth/otp/request", json={"phone": phone}, headers=new_client())
+        sent = await first.post("/api/v1/auth/otp/request", json={"phone": phone},
+                                headers=new_client())
         assert sent.status_code == 202
         signed_in = await second.post("/api/v1/auth/otp/verify", json={
             "phone": phone, "code": await code_of(runtime, phone), "role": "passenger"})

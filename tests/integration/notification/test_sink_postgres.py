@@ -26,8 +26,8 @@ async def test_a_code_sent_by_one_instance_is_read_through_another(infra):
         try:
             other.context.dispatcher.stop()  # the first instance alone sends
             await asyncio.wait({other.context.worker})
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_service_app(other)),
-                                         base_url="http://test") as client:
+            transport = httpx.ASGITransport(app=create_service_app(other))
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
                 await publish(infra, "identity.sign_in_code_requested", {
                     "code_id": str(uuid.uuid4()), "phone": "+6281299990000", "code": "909090",
                     "expires_at": (utcnow() + timedelta(minutes=5)).isoformat(),

@@ -93,7 +93,8 @@ async def request_code(session: AsyncSession, phone_sign_in: PhoneSignIn, raw_ph
                   expires_at=now + rules.policy.ttl, created_at=now)
     session.add(otp)
     await session.flush()
-    await events.sign_in_code_requested(session, otp, code, await Users(session).by_verified_phone(phone))
+    account = await Users(session).by_verified_phone(phone)
+    await events.sign_in_code_requested(session, otp, code, account)
     return CodeSent(expires_in_seconds=int(rules.policy.ttl.total_seconds()),
                     resend_after_seconds=int(rules.policy.resend_after.total_seconds()))
 

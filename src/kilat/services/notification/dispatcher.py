@@ -109,7 +109,8 @@ class Dispatcher:
     def _message(delivery: Delivery, notification: Notification) -> OutboundMessage:
         data: dict[str, Any] = {
             "delivery_id": str(delivery.id), "notification_id": str(notification.id),
-            "user_id": str(delivery.user_id) if delivery.user_id else None, "event_type": notification.event_type,
+            "user_id": str(delivery.user_id) if delivery.user_id else None,
+            "event_type": notification.event_type,
             "booking_id": str(notification.booking_id) if notification.booking_id else None,
         }
         return OutboundMessage(Channel(delivery.channel), delivery.address, delivery.subject,

@@ -206,4 +206,5 @@ class SinkMessages(Repository[SinkMessage]):
         cutoff = (select(SinkMessage.sent_at).order_by(SinkMessage.sent_at.desc())
                   .offset(keep).limit(1).scalar_subquery())
         aged = await self.update_rows(delete(SinkMessage).where(SinkMessage.sent_at < older_than))
-        return aged + await self.update_rows(delete(SinkMessage).where(SinkMessage.sent_at <= cutoff))
+        surplus = await self.update_rows(delete(SinkMessage).where(SinkMessage.sent_at <= cutoff))
+        return aged + surplus
