@@ -65,3 +65,21 @@ async def test_the_migrations_build_the_models_schema_on_postgres(infra):
                 assert await connection.run_sync(differences) == []
     finally:
         await infra.redis.aclose()
+
+
+async def test_every_redis_key_of_the_live_index_carries_a_ttl(infra):
+    options = _on_servers(infra)
+    try:
+        async with rides_service(infra, **options) as (runtime, client):
+            from tests.service.rides.support import driver_at
+
+            await driver_at(client, infra, 100)
+            live = runtime.context.live
+            await live.housekeeping()
+            keys = [k async for k in infra.redis.scan_iter(f"{options['redis_key_prefix']}*")]
+            assert keys
+            for key in keys:
+                assert 0 < await infra.redis.ttl(key) <= 86_400, key
+            await live.index.clear()
+    finally:
+        await infra.redis.aclose()

@@ -4,7 +4,6 @@ either side before the ride starts."""
 from __future__ import annotations
 
 from tests.service.rides.support import (
-    accept,
     ask_ride,
     body,
     driver_at,

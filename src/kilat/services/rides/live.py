@@ -36,6 +36,9 @@ log = structlog.get_logger(__name__)
 
 FRAMES_SUBJECT = "rides.frames"
 DUE_BATCH = 50
+# every Redis key of the index expires a day after the last housekeeping pass touched it: keys of
+# a service gone for good do not linger, and a live one rebuilds the index if they ever lapse
+KEY_TTL_SECONDS = 86_400
 
 
 def build_index(settings: RidesSettings, profile: Profile, redis: Any,
@@ -155,7 +158,7 @@ class LiveRides:
         except ServiceUnavailable as exc:
             log.warning("live index rebuild failed", error=exc.detail)
         self.runtime.spawn(self._deadlines(), "rides-deadlines")
-        self.runtime.spawn(self._every(self.settings.purge_interval_seconds, self._housekeeping,
+        self.runtime.spawn(self._every(self.settings.purge_interval_seconds, self.housekeeping,
                                        "housekeeping"), "rides-housekeeping")
 
     async def stop(self) -> None:
@@ -175,8 +178,9 @@ class LiveRides:
         several instances share the work; sleeps until the next poll or a wake-up."""
         while True:
             try:
-                while self.process_due is not None and await self.process_due(utcnow()) == DUE_BATCH:
-                    pass
+                while self.process_due is not None:
+                    if await self.process_due(utcnow()) < DUE_BATCH:
+                        break
             except Exception as exc:
                 stop_if_cancelled(exc)
                 log.warning("rides deadline work failed", error=str(exc))
@@ -184,9 +188,13 @@ class LiveRides:
                 await asyncio.wait_for(self._due.wait(), self.settings.deadline_poll_seconds)
             self._due.clear()
 
-    async def _housekeeping(self) -> None:
+    async def housekeeping(self) -> None:
+        """Drop stale drivers, rebuild a lost index, keep the Redis keys' TTL, forget old frames."""
         await self.index.purge_stale(self.clock())
         await self.rebuild_if_lost()
+        if isinstance(self.index, RedisLocationIndex):
+            for key in (*self.index.keys, self.index.intact_key):
+                await self.index.redis.expire(key, KEY_TTL_SECONDS)
         cutoff = utcnow() - timedelta(hours=self.settings.frame_retention_hours)
         async with self.runtime.database.session() as session:
             await Frames(session).forget_before(cutoff)

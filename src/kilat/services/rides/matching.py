@@ -106,7 +106,8 @@ class Matching:
         chosen = await self._candidates(request, {str(o.driver_id) for o in offers}, len(pending))
         made = await self._offer(request, chosen)
         deadlines = [o.expires_at for o in [*pending, *made]]
-        deadline = min(deadlines) if deadlines else self.now + timedelta(seconds=SEARCH_RETRY_SECONDS)
+        retry = self.now + timedelta(seconds=SEARCH_RETRY_SECONDS)
+        deadline = min(deadlines) if deadlines else retry
         await self.requests.move(request.id, [RequestStatus.SEARCHING], self.now,
                                  deadline_at=min(deadline, request.search_expires_at))
         return made

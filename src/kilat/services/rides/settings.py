@@ -24,7 +24,8 @@ class RidesSettings(BaseSettings):
     # live driver positions
     location_index: Literal["auto", "memory", "redis"] = "auto"
     redis_key_prefix: str | None = Field(
-        None, description="Redis keys of the live index; default '<KILAT_NATS_SUBJECT_PREFIX>:rides'")
+        None,
+        description="Redis keys of the live index; default '<KILAT_NATS_SUBJECT_PREFIX>:rides'")
     beacon_stale_seconds: float = Field(
         120.0, gt=0, description="a driver whose beacon is older drops out of matching")
     purge_interval_seconds: float = Field(15.0, gt=0)

@@ -112,7 +112,8 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
     "rides.offered.driver": _both(
         "New ride request", "A passenger {distance_km} km away needs a ride. Accept it in the app.",
         "Permintaan perjalanan baharu",
-        "Seorang penumpang {distance_km} km dari anda memerlukan perjalanan. Terima dalam aplikasi."),
+        "Seorang penumpang {distance_km} km dari anda memerlukan perjalanan. "
+        "Terima dalam aplikasi."),
     "rides.driver_found.passenger": _both(
         "Driver found", "A driver ({vehicle_plate}) accepted your ride. Confirm to go.",
         "Pemandu ditemui", "Seorang pemandu ({vehicle_plate}) menerima perjalanan anda. "
