@@ -154,3 +154,17 @@ async def test_public_tracking_shows_the_timeline_without_personal_data(infra):
         assert [e["status"] for e in response.json()["data"]["timeline"]][-1] == "assigned"
         assert (await client.get("/api/v1/parcels/track/DM-20261208-ZZZZZZ")).status_code == 404
         assert (await client.get("/api/v1/parcels/track/nope")).status_code == 422
+
+
+async def test_a_courier_with_two_shipments_sees_the_stops_ahead_in_run_order(infra):
+    async with parcels_service(infra) as (_runtime, client):
+        first, courier = await claimed(client, infra, person(infra, "customer"))
+        second = await paid_order(client, person(infra, "customer"))
+        await client.post(f"{SHIPMENTS}/{second['shipment']['id']}/claim", headers=courier.headers)
+        route = await client.get("/api/v1/parcels/couriers/me/route", headers=courier.headers)
+        stops = [(s["sequence"], s["tracking_number"], s["stop_type"]) for s in route.json()["data"]]
+        one, two = first["shipment"]["tracking_number"], second["shipment"]["tracking_number"]
+        assert stops == [(1, one, "pickup"), (1, one, "dropoff"), (2, two, "pickup"), (2, two, "dropoff")]
+        await client.post(f"{SHIPMENTS}/{first['shipment']['id']}/pickup", headers=courier.headers)
+        route = await client.get("/api/v1/parcels/couriers/me/route", headers=courier.headers)
+        assert [(s["tracking_number"], s["stop_type"]) for s in route.json()["data"]][0] == (one, "dropoff")

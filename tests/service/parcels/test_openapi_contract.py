@@ -4,12 +4,12 @@ from tests.service.parcels.support import claimed, parcels_service
 from tests.support.contract import fuzz_openapi
 from tests.support.people import person
 
-OPERATIONS = 52 + 2  # the parcels service's, and the kernel's two dead-letter admin routes
+OPERATIONS = 53 + 2  # the parcels service's, and the kernel's two dead-letter admin routes
 COURIER_PATHS = ("/api/v1/parcels/couriers", "/api/v1/parcels/jobs", "/api/v1/parcels/shipments")
 
 
 async def test_every_operation_keeps_its_openapi_contract(infra):
-    async with parcels_service(infra, payment_wait_seconds=0.1) as (_runtime, client):
+    async with parcels_service(infra) as (_runtime, client):
         customer, admin = person(infra, "customer"), person(infra, "admin")
         order, courier = await claimed(client, infra, customer)
         hook = (await client.post("/api/v1/parcels/webhooks", headers=customer.headers,

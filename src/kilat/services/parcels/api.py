@@ -162,6 +162,18 @@ async def post_location(body: schemas.LocationIn, user: Courier, context: Ctx) -
     return ok({"accepted": True, "rooms": rooms})
 
 
+@router.get("/couriers/me/route", response_model=Envelope[list[schemas.RunStop]],
+            responses=error_responses(400, 401, 403))
+async def my_route(session: Session, user: Courier) -> dict:
+    """The stops still ahead in my run (multi-stop): pickups and dropoffs of my open shipments,
+    in assignment order."""
+    rows = await Shipments(session).route_of(user.user_id)
+    return ok([schemas.RunStop(
+        sequence=a.schedule_sequence, shipment_id=s.id, tracking_number=s.tracking_number,
+        shipment_status=s.status, **schemas.Stop.model_validate(stop).model_dump())
+        for a, s, stop in rows])
+
+
 # --- orders --------------------------------------------------------------------------------------
 
 

@@ -129,6 +129,18 @@ class Shipments(Repository[Shipment]):
             query = query.where(Shipment.status == status)
         return query
 
+    async def route_of(self, courier_id: uuid.UUID) -> list[tuple[Assignment, Shipment, RouteStop]]:
+        """The courier's open run: each open assignment's stops not yet left, in run order."""
+        rows = await self.session.execute(
+            select(Assignment, Shipment, RouteStop)
+            .join(Shipment, Shipment.id == Assignment.shipment_id)
+            .join(RouteStop, RouteStop.shipment_id == Shipment.id)
+            .where(Assignment.courier_id == courier_id, Assignment.ended_at.is_(None),
+                   RouteStop.departed_at.is_(None), ~and_(RouteStop.stop_type == "dropoff",
+                                                          RouteStop.arrived_at.is_not(None)))
+            .order_by(Assignment.schedule_sequence, RouteStop.position))
+        return [(row[0], row[1], row[2]) for row in rows]
+
     async def open_assignment(self, shipment_id: uuid.UUID) -> Assignment | None:
         return await self.session.scalar(select(Assignment).where(
             Assignment.shipment_id == shipment_id, Assignment.ended_at.is_(None)))

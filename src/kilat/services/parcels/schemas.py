@@ -207,6 +207,13 @@ class Stop(Schema):
     departed_at: datetime | None = None
 
 
+class RunStop(Stop):
+    sequence: int = Field(description="the assignment's place in the courier's run")
+    shipment_id: uuid.UUID
+    tracking_number: str
+    shipment_status: str
+
+
 class Shipment(Schema):
     id: uuid.UUID
     order_id: uuid.UUID
