@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from rich.console import Console
 
-from kilat.bench import bare, ingest, journey, parcels, read, rides, scripts, startup
+from kilat.bench import bare, ingest, journey, parcels, rail, read, rides, scripts, startup
 from kilat.bench.platform import BenchError, Platform, launch
 from kilat.bench.results import Report, Result
 
@@ -25,9 +25,9 @@ ON_PLATFORM: dict[str, PlatformScenario] = {"bare": bare.run, "read": read.run,
 MEASURED_AGAINST_BARE = ("read", "ingest")
 ON_THEIR_OWN: dict[str, Callable[..., Awaitable[list[Result]]]] = {
     "startup": startup.run, "fanout": scripts.fanout, "nearby": scripts.nearby,
-    "parcels": parcels.run, "rides": rides.run}
+    "parcels": parcels.run, "rides": rides.run, "rail": rail.run}
 SCENARIOS = ("startup", "bare", "read", "journey", "ingest", "fanout", "nearby", "parcels",
-             "rides")
+             "rides", "rail")
 PROFILES = {"embedded": ["embedded"], "distributed": ["distributed"],
             "both": ["embedded", "distributed"]}
 
