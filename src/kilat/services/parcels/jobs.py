@@ -32,6 +32,7 @@ from kilat.services.parcels.repository import Jobs, Sessions
 log = structlog.get_logger(__name__)
 
 LOCK_SECONDS = 300
+JOBS_KEPT_DAYS = 7  # completed jobs are kept this long for dashboards, failed ones until retried
 SCHEDULE: dict[str, int] = {  # name -> every N seconds
     "daily_report": 3600,  # runs each hour; reports yesterday once (dedupe key)
     "partition_maintenance": 3600,
@@ -164,6 +165,9 @@ class JobRunner:
 
     async def _partitions(self, session, job: BackgroundJob) -> dict:
         purged = await purge_expired_keys(session)
+        await session.execute(delete(BackgroundJob).where(
+            BackgroundJob.status == "completed",
+            BackgroundJob.finished_at < utcnow() - timedelta(days=JOBS_KEPT_DAYS)))
         if session.get_bind().dialect.name != "postgresql":
             cutoff = utcnow() - timedelta(days=self.settings.telemetry_retention_days)
             gone = await session.execute(delete(LocationEvent).where(LocationEvent.recorded_at < cutoff))

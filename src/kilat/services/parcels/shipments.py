@@ -103,6 +103,9 @@ class ShipmentService:
             setattr(shipment, name, value)
         if target in domain.ENDS_ASSIGNMENT:
             await self._end_assignment(shipment, target, now)
+        elif target in (S.PICKED_UP, S.IN_TRANSIT) and (
+                assignment := await self.repo.open_assignment(shipment.id)) is not None:
+            assignment.status = target
         if target in domain.TERMINAL:
             shipment.ended_at = now
         await self.session.flush()
