@@ -14,10 +14,8 @@ from kilat.contracts.base import Contract, Time
 
 
 class RideFact(Contract):
-    """Fields every rides event may carry; ``FAMILY`` lets a ``rides.*`` consumer read a type
-    this build does not know yet."""
+    """Fields every rides event may carry."""
 
-    FAMILY = "rides"
     SUBJECT = "request_id"
 
     request_id: uuid.UUID
