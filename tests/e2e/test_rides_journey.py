@@ -125,3 +125,12 @@ def test_a_passenger_rides_5_2_km_and_pays_the_drivers_adjusted_fare(platform: P
                          ["available_cents"] and b,
                          timeout=30, message="the payout reached the driver's balance")
     assert (balance["available_cents"], balance["currency"]) == (11_400, "IDR")
+    for user in (passenger, near):
+        told = wait_until(lambda u=user: {"rides.confirmed", "rides.started", "rides.arrived",
+                                          "rides.completed"} <= _told(u) and _told(u),
+                          timeout=30, message=f"the {user.role} told of each step")
+        assert "rides.driver_found" in told
+
+
+def _told(user: j.User) -> set[str]:
+    return {n["type"] for n in j.notifications(user) if n["type"].startswith("rides.")}
