@@ -17,11 +17,13 @@ CLOSE_GOING_AWAY = 1001
 CLOSE_TOO_BIG = 1009
 CLOSE_TOO_SLOW = 1013
 CLOSE_REVOKED = 4403
+SENT_MEMORY = 1024  # stored frames a socket remembers having sent
 
 
 class Connection:
     """A socket's outgoing side. Until its replay is done, live frames wait so the client sees
-    every stored frame once, in ``seq`` order."""
+    every stored frame once, in ``seq`` order. Frames of transactions that committed out of
+    ``seq`` order (PostgreSQL) still go out, once each: what was sent is remembered by ``seq``."""
 
     def __init__(self, websocket: WebSocket, user_id: uuid.UUID, role: str, *, limit: int,
                  since: int) -> None:
@@ -29,7 +31,9 @@ class Connection:
         self.user_id = user_id
         self.role = role
         self.limit = limit
-        self.last_seq = since
+        self.since = since
+        self._sent: set[int] = set()
+        self._sent_order: deque[int] = deque()
         self.replaying = True
         self.held: list[dict[str, Any]] = []
         self.close_code: int | None = None
@@ -45,10 +49,16 @@ class Connection:
             if self.replaying:
                 self.held.append(frame)
                 return True
-            if seq <= self.last_seq:
+            if seq <= self.since or seq in self._sent:
                 return False
-            self.last_seq = seq
+            self._remember(seq)
         return self._push(json.dumps(frame))
+
+    def _remember(self, seq: int) -> None:
+        self._sent.add(seq)
+        self._sent_order.append(seq)
+        if len(self._sent_order) > SENT_MEMORY:
+            self._sent.discard(self._sent_order.popleft())
 
     def replayed(self, frames: list[dict[str, Any]]) -> None:
         """Send the stored frames read after joining, then the live ones that came meanwhile."""
