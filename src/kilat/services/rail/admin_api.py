@@ -15,6 +15,7 @@ from kilat.platform.errors import BadRequest
 from kilat.platform.http import Session
 from kilat.platform.schemas import Envelope, error_responses, ok
 from kilat.services.rail import schemas
+from kilat.services.rail.context import Ctx
 from kilat.services.rail.models import Route, Schedule, Station
 from kilat.services.rail.stats import StatsService
 from kilat.services.rail.timetable import TimetableService
@@ -180,24 +181,28 @@ async def journeys(session: Session, _admin: Admin,
 
 @admin_router.post("/journeys", status_code=201, response_model=Envelope[schemas.Journey],
                    responses=error_responses(400, 401, 403, 404, 409))
-async def create_journey(body: schemas.JourneyCreate, session: Session, _admin: Admin) -> dict:
-    return ok(schemas.Journey.model_validate(await TimetableService(session).create_journey(body)))
+async def create_journey(body: schemas.JourneyCreate, session: Session, context: Ctx,
+                         _admin: Admin) -> dict:
+    journey = await TimetableService(session, context.cache).create_journey(body)
+    return ok(schemas.Journey.model_validate(journey))
 
 
 @admin_router.post("/journeys/generate", status_code=201,
                    response_model=Envelope[list[schemas.Journey]],
                    responses=error_responses(400, 401, 403),
                    summary="Journeys from the schedules for days from start (existing ones kept)")
-async def generate_journeys(body: schemas.JourneyGenerate, session: Session, _admin: Admin) -> dict:
-    made = await TimetableService(session).generate(body.start, body.days)
+async def generate_journeys(body: schemas.JourneyGenerate, session: Session, context: Ctx,
+                            _admin: Admin) -> dict:
+    made = await TimetableService(session, context.cache).generate(body.start, body.days)
     return ok([schemas.Journey.model_validate(j) for j in made])
 
 
 @admin_router.post("/journeys/{journey_id}/cancel", response_model=Envelope[schemas.Journey],
                    responses=error_responses(400, 401, 403, 404, 409))
-async def cancel_journey(journey_id: uuid.UUID, session: Session, _admin: Admin) -> dict:
+async def cancel_journey(journey_id: uuid.UUID, session: Session, context: Ctx,
+                         _admin: Admin) -> dict:
     return ok(schemas.Journey.model_validate(
-        await TimetableService(session).cancel_journey(journey_id)))
+        await TimetableService(session, context.cache).cancel_journey(journey_id)))
 
 
 @admin_router.get("/stats", response_model=Envelope[list[schemas.DailyStat]],

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from typing import Annotated
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
 import structlog
 from fastapi import Depends
@@ -19,6 +19,12 @@ from kilat.services.rail.settings import RailSettings
 log = structlog.get_logger(__name__)
 
 
+def _snapshots():
+    from kilat.services.rail.holds import JourneySnapshots
+
+    return JourneySnapshots()
+
+
 @dataclass(frozen=True)
 class RailContext:
     settings: RailSettings
@@ -26,6 +32,7 @@ class RailContext:
     signer: TicketSigner
     locks: SeatLocks
     cache: SearchCache
+    journeys: Any = field(default_factory=_snapshots)
 
 
 def rail_context(runtime: ServiceRuntime) -> RailContext:

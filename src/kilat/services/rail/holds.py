@@ -3,8 +3,11 @@ extended only by the holder, lapsing on their own."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +23,7 @@ from kilat.services.rail.schemas import HoldCreate
 from kilat.services.rail.timetable import DHAKA
 
 TAKEN = "seats are taken"
+SNAPSHOT_SECONDS = 10.0
 
 
 def taken_detail(seat_ids: list[uuid.UUID]) -> str:
@@ -37,32 +41,19 @@ class HoldService:
     def forget_searches(self, journey: Journey) -> None:
         after_commit(self.session, lambda: self.context.cache.forget(journey.journey_date))
 
-    async def journey_on_sale(self, journey_id: uuid.UUID, now: datetime) -> Journey:
+    async def snapshot(self, journey_id: uuid.UUID) -> JourneySnapshot:
         journey = await self.timetable.get(journey_id)
         if journey is None:
             raise not_found("journey", journey_id)
-        if journey.status != "scheduled":
-            raise Unprocessable("journey is cancelled")
-        why = domain.on_sale(journey.journey_date, journey.departure_at,
-                             now.astimezone(DHAKA).date(), now, self.settings.sales_open_days)
-        if why is not None:
-            raise Unprocessable("journey is not on sale", why)
-        return journey
+        seats = frozenset(seat.id for seat, _ in await self.timetable.layout(journey.train_id))
+        return JourneySnapshot(journey.id, journey.journey_date, journey.departure_at,
+                               journey.status, seats)
 
-    async def check(self, body: HoldCreate, now: datetime) -> Journey:
-        """The request's journey, once it is on sale and the seats are on its train."""
-        why = domain.check_seat_request(body.seat_ids, self.settings.max_seats_per_booking)
-        if why is not None:
-            raise BadRequest(why)
-        journey = await self.journey_on_sale(body.journey_id, now)
-        seats = await self.timetable.seats_of(journey.train_id, body.seat_ids)
-        if len(seats) != len(body.seat_ids):
-            raise BadRequest("a seat is not on this journey's train")
-        return journey
-
-    async def claim(self, hold: SeatHold, journey: Journey, now: datetime) -> None:
+    async def claim(self, hold: SeatHold, journey: JourneySnapshot, now: datetime) -> None:
         """Every seat's claim row or none (the primary key decides); 409 naming the taken seats."""
         seats = seat_ids(hold)
+        if (await self.timetable.get_or_404(journey.id)).status != "scheduled":
+            raise Unprocessable("journey is cancelled")
         try:
             async with self.session.begin_nested():
                 await self.claims.drop_lapsed(journey.id, seats, now)
@@ -74,7 +65,7 @@ class HoldService:
         except IntegrityError:
             held = await self.claims.of_seats(journey.id, seats)
             raise Conflict(TAKEN, taken_detail([c.seat_id for c in held])) from None
-        self.forget_searches(journey)
+        after_commit(self.session, lambda: self.context.cache.forget(journey.journey_date))
 
     async def own_hold(self, user: Principal, hold_id: uuid.UUID) -> SeatHold:
         hold = await self.claims.get(hold_id, for_update=self.claims.is_postgres)
@@ -122,12 +113,69 @@ def seat_ids(hold: SeatHold) -> list[uuid.UUID]:
     return [uuid.UUID(s) for s in hold.seat_ids]
 
 
+@dataclass(frozen=True)
+class JourneySnapshot:
+    """What a hold request is checked against before it may write: kept for a short while in
+    the process, so the contenders that cannot win never reach the database."""
+
+    id: uuid.UUID
+    journey_date: date
+    departure_at: datetime
+    status: str
+    seats: frozenset[uuid.UUID]
+
+
+class JourneySnapshots:
+    """Journey snapshots for ``ttl`` seconds, loaded once however many requests want one."""
+
+    def __init__(self, ttl: float = SNAPSHOT_SECONDS, max_entries: int = 1024) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._kept: dict[uuid.UUID, tuple[float, JourneySnapshot]] = {}
+        self._loading: dict[uuid.UUID, asyncio.Task] = {}
+
+    async def get(self, database: Database, context: RailContext,
+                  journey_id: uuid.UUID) -> JourneySnapshot:
+        kept = self._kept.get(journey_id)
+        if kept is not None and kept[0] > time.monotonic():
+            return kept[1]
+        task = self._loading.get(journey_id)
+        if task is None:
+            task = asyncio.create_task(self._load(database, context, journey_id))
+            self._loading[journey_id] = task
+            task.add_done_callback(lambda _t: self._loading.pop(journey_id, None))
+        return await asyncio.shield(task)
+
+    async def _load(self, database: Database, context: RailContext,
+                    journey_id: uuid.UUID) -> JourneySnapshot:
+        async with database.session(write=False) as session:
+            snapshot = await HoldService(session, context).snapshot(journey_id)
+        if len(self._kept) >= self.max_entries:
+            self._kept.clear()
+        self._kept[journey_id] = (time.monotonic() + self.ttl, snapshot)
+        return snapshot
+
+
+def check_request(snapshot: JourneySnapshot, body: HoldCreate, settings, now: datetime) -> None:
+    why = domain.check_seat_request(body.seat_ids, settings.max_seats_per_booking)
+    if why is not None:
+        raise BadRequest(why)
+    if snapshot.status != "scheduled":
+        raise Unprocessable("journey is cancelled")
+    why = domain.on_sale(snapshot.journey_date, snapshot.departure_at,
+                         now.astimezone(DHAKA).date(), now, settings.sales_open_days)
+    if why is not None:
+        raise Unprocessable("journey is not on sale", why)
+    if not snapshot.seats.issuperset(body.seat_ids):
+        raise BadRequest("a seat is not on this journey's train")
+
+
 async def place_hold(database: Database, context: RailContext, user: Principal, body: HoldCreate,
                      now: datetime) -> SeatHold:
     """Hold every seat or none. The checks read; the lock store turns away the hopeless at once;
     only a request that got every lock writes, and the database has the last word."""
-    async with database.session(write=False) as session:
-        journey = await HoldService(session, context).check(body, now)
+    journey = await context.journeys.get(database, context, body.journey_id)
+    check_request(journey, body, context.settings, now)
     hold = SeatHold(id=uuid.uuid4(), journey_id=journey.id, user_id=user.user_id,
                     seat_ids=[str(s) for s in body.seat_ids], status=domain.HoldStatus.ACTIVE,
                     extensions=0, version=1,

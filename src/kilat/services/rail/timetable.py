@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kilat.platform.db import after_commit
 from kilat.platform.errors import BadRequest, Conflict, not_found
+from kilat.services.rail.cache import SearchCache
 from kilat.services.rail import schemas
 from kilat.services.rail.models import (
     BookingLine,
@@ -33,10 +35,17 @@ def local_departure(day: date, at: time, zone: ZoneInfo = DHAKA) -> datetime:
 
 
 class TimetableService:
-    def __init__(self, session: AsyncSession, zone: ZoneInfo = DHAKA) -> None:
+    def __init__(self, session: AsyncSession, cache: SearchCache | None = None,
+                 zone: ZoneInfo = DHAKA) -> None:
         self.session = session
         self.repo = Timetable(session)
+        self.cache = cache
         self.zone = zone
+
+    def _forget(self, day: date) -> None:
+        """Searches of that date see the change at once (else within the cache's lifetime)."""
+        if self.cache is not None:
+            after_commit(self.session, lambda: self.cache.forget(day))
 
     async def _add(self, row, what: str):
         try:
@@ -173,6 +182,7 @@ class TimetableService:
                     schedule_id=schedule.id, journey_date=day,
                     departure_at=local_departure(day, schedule.departure_time, self.zone)),
                     "journey"))
+                self._forget(day)
         return made
 
     async def create_journey(self, body: schemas.JourneyCreate) -> Journey:
@@ -181,6 +191,7 @@ class TimetableService:
         if body.departure_at.tzinfo is None:
             raise BadRequest("departure_at needs a time zone")
         day = body.departure_at.astimezone(self.zone).date()
+        self._forget(day)
         return await self._add(Journey(train_id=body.train_id, route_id=body.route_id,
                                        journey_date=day, departure_at=body.departure_at),
                                f"journey of that train on {day}")
@@ -192,4 +203,5 @@ class TimetableService:
             raise Conflict("journey has holds or bookings", "it stays on sale")
         journey.status = "cancelled"
         await self.session.flush()
+        self._forget(journey.journey_date)
         return journey
