@@ -291,6 +291,8 @@ class Matching:
             if request.status == RequestStatus.CONFIRMED:
                 raise Conflict("ride already confirmed", f"ride {request.ride_id}")
             raise Conflict(f"nothing to confirm: request is {request.status}")
+        # the row as the guarded update found it (its driver may have changed since it was read)
+        request = await self._fresh(request)
         ride = Ride(match_id=request.match_id, request_id=request.id,
                     passenger_id=request.passenger_id, driver_id=request.driver_id,
                     status=RideStatus.PICKUP, pickup_lat=request.pickup_lat,

@@ -159,7 +159,7 @@ class Trips:
     async def arrive(self, user: Principal, ride_id: uuid.UUID, factor: Decimal) -> Ride:
         """The driver ends the trip and chooses the share of the metered fare to charge; while
         the passenger has not paid, the driver may quote again (a retry after a rejection)."""
-        ride = await self._drivers_ride(user, ride_id)
+        ride = await self._drivers_ride(user, ride_id, lock=True)  # no fix lands meanwhile
         fare = domain.fare_for(ride.distance_m, self.settings.fare_per_km)
         split = domain.settle(fare, factor, self.settings.admin_fee_percent)
         if ride.status == RideStatus.AWAITING_PAYMENT and ride.adjustment_factor == factor:
