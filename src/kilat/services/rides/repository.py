@@ -29,10 +29,6 @@ class Drivers(Repository[Driver]):
 class Requests(Repository[RideRequest]):
     model, entity = RideRequest, "ride request"
 
-    async def open_of(self, passenger_id: uuid.UUID) -> RideRequest | None:
-        return await self.session.scalar(select(RideRequest).where(
-            RideRequest.passenger_id == passenger_id, RideRequest.open.is_(True)))
-
     async def move(self, request_id: uuid.UUID, expected: Iterable[str], now: datetime,
                    **values: Any) -> bool:
         """Change the request only if it is still in one of ``expected``; True when it was."""
@@ -159,11 +155,6 @@ class Rides(Repository[Ride]):
         statement = (self.insert(Fix).values(**values)
                      .on_conflict_do_nothing(index_elements=["ride_id", "party", "recorded_at"]))
         return (await self.session.execute(statement)).rowcount == 1
-
-    async def billed_metres(self, ride_id: uuid.UUID) -> float:
-        return float(await self.session.scalar(
-            select(func.coalesce(func.sum(Fix.segment_m), 0.0)).where(
-                Fix.ride_id == ride_id, Fix.party == "driver")) or 0.0)
 
 
 class Frames(Repository[Frame]):
