@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from kilat.platform.auth import RequireRole
-from kilat.platform.errors import not_found
+from kilat.platform.errors import Unprocessable, not_found
 from kilat.platform.http import Session
 from kilat.platform.models import utcnow
 from kilat.platform.schemas import Envelope, Page, Paging, error_responses, ok, page_of
@@ -19,8 +19,9 @@ from kilat.services.parcels.ads import AdService
 from kilat.services.parcels.audit import Actor, audit
 from kilat.services.parcels.context import Ctx
 from kilat.services.parcels.customers import CustomerService
-from kilat.services.parcels.models import Ad, FeatureFlag, SystemSetting
-from kilat.services.parcels.repository import Audits, Jobs
+from kilat.services.parcels.models import FeatureFlag, SystemSetting
+from kilat.services.parcels.outputs import shipment_out
+from kilat.services.parcels.repository import Audits, Jobs, Ops
 from kilat.services.parcels.shipments import ShipmentService
 
 Admin = RequireRole("admin")
@@ -40,8 +41,6 @@ Who = Annotated[Actor, Depends(admin_actor)]
 async def assign_shipment(shipment_id: uuid.UUID, body: schemas.AssignIn, session: Session,
                           context: Ctx, who: Who) -> dict:
     """Assign a courier; a shipment with an open assignment is never overwritten (409)."""
-    from kilat.services.parcels.api import shipment_out
-
     shipment = await ShipmentService(session, context).assign(shipment_id, body.courier_id, who)
     return ok(await shipment_out(session, shipment))
 
@@ -58,9 +57,7 @@ async def audit_log(session: Session, _who: Who, paging: Paging,
 
 @router.get("/flags", response_model=Envelope[list[schemas.Flag]], responses=error_responses(400, 401, 403))
 async def list_flags(session: Session, _who: Who) -> dict:
-    from sqlalchemy import select
-
-    rows = await session.scalars(select(FeatureFlag).order_by(FeatureFlag.key))
+    rows = await Ops(session).flags()
     return ok([schemas.Flag.model_validate(r) for r in rows])
 
 
@@ -77,9 +74,7 @@ async def put_flag(key: str, body: schemas.FlagIn, session: Session,
 @router.get("/settings", response_model=Envelope[list[schemas.Setting]],
             responses=error_responses(400, 401, 403))
 async def list_settings(session: Session, _who: Who) -> dict:
-    from sqlalchemy import select
-
-    rows = await session.scalars(select(SystemSetting).order_by(SystemSetting.key))
+    rows = await Ops(session).settings()
     return ok([schemas.Setting.model_validate(r) for r in rows])
 
 
@@ -92,8 +87,6 @@ async def put_setting(key: str, body: schemas.SettingIn, session: Session, who: 
 
 
 async def _upsert(session, model, key: str, **values):
-    from kilat.platform.errors import Unprocessable
-
     if not 1 <= len(key) <= 60 or not key.replace("_", "").replace(".", "").isalnum():
         raise Unprocessable("invalid key", "1-60 letters, digits, '_' or '.'")
     row = await session.get(model, key)
@@ -164,9 +157,7 @@ async def erase_customer(customer_id: uuid.UUID, session: Session, context: Ctx,
 
 @router.get("/ads", response_model=Envelope[list[schemas.Ad]], responses=error_responses(400, 401, 403))
 async def list_ads(session: Session, _who: Who) -> dict:
-    from sqlalchemy import select
-
-    rows = await session.scalars(select(Ad).order_by(Ad.created_at))
+    rows = await Ops(session).ads()
     return ok([schemas.Ad.model_validate(r) for r in rows])
 
 

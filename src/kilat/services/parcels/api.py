@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
-from kilat.platform.db import after_commit
 from kilat.platform.auth import CurrentUser, Principal, RequireRole
 from kilat.platform.errors import KilatError, NotFound, Unprocessable
 from kilat.platform.http import Session
@@ -36,12 +35,12 @@ from kilat.services.parcels.context import Ctx
 from kilat.services.parcels.customers import CourierService, CustomerService, check_live
 from kilat.services.parcels.domain import PaymentStatus
 from kilat.services.parcels.domain import ShipmentStatus as S
-from kilat.services.parcels.models import Order, OrderItem, Shipment
 from kilat.services.parcels.orders import OrderService
+from kilat.services.parcels.outputs import order_out, shipment_out
 from kilat.services.parcels.repository import Orders, Shipments
 from kilat.services.parcels.shipments import ShipmentService
 from kilat.services.parcels.sockets import tracking_socket
-from kilat.services.parcels.webhooks import WebhookService, attempts_of
+from kilat.services.parcels.webhooks_api import router as webhooks_router
 
 router = APIRouter(prefix="/api/v1/parcels", tags=["parcels"])
 sockets = APIRouter(tags=["parcels"])
@@ -56,20 +55,6 @@ def actor(request: Request, user: CurrentUser) -> Actor:
 
 
 Who = Annotated[Actor, Depends(actor)]
-
-
-def order_out(order: Order, shipment: Shipment, items: list[OrderItem]) -> schemas.Order:
-    data = {name: getattr(order, name) for name in schemas.Order.model_fields
-            if name not in ("items", "shipment")}
-    return schemas.Order(**data, items=[schemas.Item.model_validate(i) for i in items],
-                         shipment=schemas.ShipmentBrief.model_validate(shipment))
-
-
-async def shipment_out(session, shipment: Shipment) -> schemas.Shipment:
-    stops = await Shipments(session).stops(shipment.id)
-    data = {name: getattr(shipment, name) for name in schemas.Shipment.model_fields
-            if name != "stops"}
-    return schemas.Shipment(**data, stops=[schemas.Stop.model_validate(s) for s in stops])
 
 
 # --- customers -----------------------------------------------------------------------------------
@@ -388,67 +373,6 @@ async def public_tracking(tracking_number: str, session: Session, context: Ctx) 
         timeline=[schemas.TimelineEntry.model_validate(e) for e in events]))
 
 
-# --- webhooks ------------------------------------------------------------------------------------
-
-
-@router.post("/webhooks", status_code=201, response_model=Envelope[schemas.WebhookCreated],
-             responses=error_responses(400, 401, 403, 422))
-async def create_webhook(body: schemas.WebhookCreate, session: Session, user: Customer,
-                         who: Who) -> dict:
-    hook = await WebhookService(session).create(user, body, who)
-    return ok(schemas.WebhookCreated.model_validate(hook))
-
-
-@router.get("/webhooks", response_model=Envelope[list[schemas.Webhook]],
-            responses=error_responses(400, 401, 403))
-async def my_webhooks(session: Session, user: Customer) -> dict:
-    rows = await WebhookService(session).repo.of_customer(user.user_id)
-    return ok([schemas.Webhook.model_validate(r) for r in rows])
-
-
-@router.delete("/webhooks/{webhook_id}", response_model=Envelope[Message],
-               responses=error_responses(400, 401, 403, 404))
-async def delete_webhook(webhook_id: uuid.UUID, session: Session, user: Customer, who: Who) -> dict:
-    await WebhookService(session).delete(user, webhook_id, who)
-    return ok({"message": "webhook deleted"})
-
-
-@router.post("/webhooks/{webhook_id}/enable", response_model=Envelope[schemas.Webhook],
-             responses=error_responses(400, 401, 403, 404))
-async def enable_webhook(webhook_id: uuid.UUID, session: Session, user: Customer, who: Who) -> dict:
-    """Turn a disabled subscription back on (its failure count starts again)."""
-    return ok(schemas.Webhook.model_validate(await WebhookService(session).enable(user, webhook_id, who)))
-
-
-@router.get("/webhooks/{webhook_id}/deliveries", response_model=Page[schemas.WebhookDelivery],
-            responses=error_responses(400, 401, 403, 404))
-async def webhook_deliveries(webhook_id: uuid.UUID, session: Session, user: Customer,
-                             paging: Paging) -> dict:
-    service = WebhookService(session)
-    await service.mine(user, webhook_id)
-    rows, total = await service.repo.paginate(service.repo.deliveries(webhook_id), paging)
-    return page_of([schemas.WebhookDelivery.model_validate(r) for r in rows], total, paging)
-
-
-@router.get("/webhooks/{webhook_id}/deliveries/{delivery_id}/attempts",
-            response_model=Envelope[list[schemas.WebhookAttempt]],
-            responses=error_responses(400, 401, 403, 404))
-async def delivery_attempts(webhook_id: uuid.UUID, delivery_id: uuid.UUID, session: Session,
-                            user: Customer) -> dict:
-    await WebhookService(session).delivery_of(user, webhook_id, delivery_id)
-    return ok([schemas.WebhookAttempt.model_validate(a) for a in await attempts_of(session, delivery_id)])
-
-
-@router.post("/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", status_code=201,
-             response_model=Envelope[schemas.WebhookDelivery],
-             responses=error_responses(400, 401, 403, 404))
-async def replay_delivery(webhook_id: uuid.UUID, delivery_id: uuid.UUID, session: Session,
-                          user: Customer, context: Ctx, who: Who) -> dict:
-    copy = await WebhookService(session).replay(user, webhook_id, delivery_id, who)
-    after_commit(session, context.webhook_sender.wake)
-    return ok(schemas.WebhookDelivery.model_validate(copy))
-
-
 # --- ads -----------------------------------------------------------------------------------------
 
 
@@ -480,4 +404,4 @@ async def serve_ads(
 
 sockets.add_api_websocket_route("/ws/parcels/{tracking_number}", tracking_socket)
 
-routers = [router, admin_router, sockets]
+routers = [router, webhooks_router, admin_router, sockets]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
-
 from sqlalchemy import Select, and_, func, or_, select, update
 
 from kilat.platform.repository import Repository
@@ -18,11 +16,13 @@ from kilat.services.parcels.models import (
     Courier,
     Customer,
     DeliveryAddress,
+    FeatureFlag,
     Order,
     OrderItem,
     RouteStop,
     Shipment,
     ShipmentEvent,
+    SystemSetting,
     TrackingSession,
     Webhook,
     WebhookAttempt,
@@ -288,5 +288,14 @@ class Ads(Repository[Ad]):
             or_(Ad.ends_at.is_(None), Ad.ends_at > now)).order_by(Ad.created_at)))
 
 
-def as_dict(row: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in fields}
+class Ops(Repository[FeatureFlag]):
+    model, entity = FeatureFlag, "Flag"
+
+    async def flags(self) -> list[FeatureFlag]:
+        return list(await self.session.scalars(select(FeatureFlag).order_by(FeatureFlag.key)))
+
+    async def settings(self) -> list[SystemSetting]:
+        return list(await self.session.scalars(select(SystemSetting).order_by(SystemSetting.key)))
+
+    async def ads(self) -> list[Ad]:
+        return list(await self.session.scalars(select(Ad).order_by(Ad.created_at)))
