@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kilat.platform.schemas import Schema
 from kilat.services.rides.domain import VehicleType
@@ -92,7 +92,18 @@ class StartRide(Point):
 
 class Location(Point):
     recorded_at: datetime | None = Field(
-        default=None, description="when the phone took the fix (batched fixes); default now")
+        default=None, description="when the phone took the fix (batched fixes), RFC 3339; "
+                                  "without a zone it is read as UTC; default now")
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        try:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError("recorded_at is out of range") from exc
 
 
 class LocationResult(BaseModel):

@@ -128,7 +128,6 @@ class Trips:
         if not is_possible_position(fix.latitude, fix.longitude):
             raise Unprocessable("impossible coordinates")
         at = fix.recorded_at or self.now
-        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
         if at > self.now + timedelta(seconds=self.settings.clock_skew_seconds):
             raise Unprocessable("recorded_at is in the future")
         if at < ride.started_at:
