@@ -121,6 +121,8 @@ async def test_the_scheduled_report_runs_once_as_a_persisted_job(infra):
         assert job["payload"] == {"date": yesterday}
         report = await client.get(f"{ADMIN}/reports?date={yesterday}", headers=admin.headers)
         assert report.status_code == 200 and report.json()["data"]["status"] == "succeeded"
+        stored, kind = await runtime.context.storage.get(report.json()["data"]["file_key"])
+        assert kind == "text/csv" and stored.decode().startswith("city,orders,delivered")
         jobs = runtime.context.jobs
         assert await jobs.schedule(utcnow()) == 0  # not due again; and the dedupe key holds
         async with runtime.database.session() as session:

@@ -124,9 +124,10 @@ async def retry_job(job_id: uuid.UUID, session: Session, context: Ctx, who: Who)
 
 @router.post("/reports", status_code=201, response_model=Envelope[schemas.Report],
              responses=error_responses(400, 401, 403, 422))
-async def generate_report(body: schemas.ReportRequest, session: Session, who: Who) -> dict:
-    """Generate (or refresh) a day's dispatch report now, as the scheduled job does."""
-    report = await reports.generate(session, body.date)
+async def generate_report(body: schemas.ReportRequest, session: Session, context: Ctx,
+                          who: Who) -> dict:
+    """Generate (or refresh) a day's dispatch report and its CSV file now, as the job does."""
+    report = await reports.generate(session, body.date, storage=context.storage)
     audit(session, who, "report.generate", "dispatch_reports", report.id,
           {"report_date": body.date})
     return ok(schemas.Report.model_validate(report))

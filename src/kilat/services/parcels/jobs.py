@@ -160,8 +160,9 @@ class JobRunner:
 
     async def _daily_report(self, session, job: BackgroundJob) -> dict:
         day = date.fromisoformat(job.payload["date"])
-        report = await reports.generate(session, day, job.id)
-        return {"report_id": str(report.id), "cities": len(report.rows) - 1}
+        report = await reports.generate(session, day, job.id, self.context.storage)
+        return {"report_id": str(report.id), "cities": len(report.rows) - 1,
+                "file_key": report.file_key}
 
     async def _partitions(self, session, job: BackgroundJob) -> dict:
         purged = await purge_expired_keys(session)

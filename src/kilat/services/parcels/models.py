@@ -356,6 +356,7 @@ class DispatchReport(Base, Entity):
     status: Mapped[str] = mapped_column(String(12), default="pending")
     rows: Mapped[list] = mapped_column(JSON, default=list)
     generated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    file_key: Mapped[str | None] = mapped_column(String(300))  # the CSV in blob storage
 
 
 class ReportRun(Base, Entity):

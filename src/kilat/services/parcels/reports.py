@@ -21,6 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from kilat.platform.models import utcnow
+from kilat.platform.storage import BlobStorage
 from kilat.platform.repository import Repository
 from kilat.services.parcels import domain
 from kilat.services.parcels.models import (
@@ -116,8 +117,9 @@ def _row(city: str, group: list[Shipment], active: set[uuid.UUID], online: set[u
     }
 
 
-async def generate(session, day: date, job_id: uuid.UUID | None = None) -> DispatchReport:
-    """Compute and store (or refresh) the day's report, with a report run."""
+async def generate(session, day: date, job_id: uuid.UUID | None = None,
+                   storage: BlobStorage | None = None) -> DispatchReport:
+    """Compute and store (or refresh) the day's report and its CSV file, with a report run."""
     queries = ReportQueries(session)
     report = await queries.report(day)
     if report is None:
@@ -134,6 +136,9 @@ async def generate(session, day: date, job_id: uuid.UUID | None = None) -> Dispa
                    await queries.assigned_couriers(start, end),
                    await queries.couriers_online(start, end), start, end)
     report.rows, report.status, report.generated_at = rows, "succeeded", utcnow()
+    if storage is not None:
+        report.file_key = f"parcels-reports/daily-{day.isoformat()}.csv"
+        await storage.put(report.file_key, as_csv(rows).encode(), "text/csv")
     session.add(ReportRun(report_id=report.id, job_id=job_id, status="succeeded",
                           started_at=started, finished_at=utcnow(),
                           metrics={"cities": len(rows) - 1}))

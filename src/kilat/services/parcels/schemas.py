@@ -416,6 +416,7 @@ class Report(Schema):
     kind: str
     status: str
     generated_at: datetime | None = None
+    file_key: str | None = Field(None, description="the CSV file in blob storage")
     rows: list[ReportRow]
 
 
