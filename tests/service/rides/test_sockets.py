@@ -153,3 +153,56 @@ async def test_a_beacon_over_the_socket_puts_the_driver_in_matching(infra):
             assert (await d.next("offer"))["data"]["distance_km"] == pytest.approx(0.15, abs=0.001)
             got = await fix(client, driver, "00000000-0000-0000-0000-000000000000", north(1))
             assert got.status_code == 404
+
+
+async def test_rejects_cancellations_and_lapses_reach_the_sockets(infra):
+    from tests.service.rides.support import due
+
+    async with rides_service(infra, search_timeout_seconds=60) as (runtime, client), \
+            serve(runtime) as base:
+        first, second = await driver_at(client, infra, 100), await driver_at(client, infra, 200)
+        passenger = person(infra, "passenger")
+        async with socket_of(base, first) as one, socket_of(base, second) as two, \
+                socket_of(base, passenger) as p:
+            request = await ask_ride(client, passenger)
+            offer = (await one.next("offer"))["data"]
+            rejected = await one.ask("reject_offer", {"offer_id": offer["id"]})
+            assert rejected["ok"] and rejected["result"]["status"] == "rejected"
+            await two.next("offer")
+            cancelled = await p.ask("cancel", {"request_id": request["id"], "reason": "later"})
+            assert cancelled["ok"] and cancelled["result"]["status"] == "cancelled"
+            assert (await two.next("offer_withdrawn"))["data"]["request_id"] == request["id"]
+            stranger = await one.ask("cancel", {"request_id": request["id"]})
+            assert (stranger["ok"], stranger["status"]) == (False, 403)
+
+            lonely = await ask_ride(client, passenger)
+            lapsed = (await one.next("offer"))["data"]
+            await due(runtime, 31)
+            assert (await one.next("offer_expired"))["data"]["offer_id"] == lapsed["id"]
+            await due(runtime, 61)
+            assert (await p.next("search_expired"))["data"]["request_id"] == lonely["id"]
+
+
+async def test_payment_steps_reach_both_sockets(infra):
+    from tests.service.rides.support import charge_event, deliver, started, track
+
+    async with rides_service(infra, **FAST) as (runtime, client), serve(runtime) as base:
+        trip = await started(client, infra)
+        for where, at in track(1200, 7, datetime.now(UTC), every_s=0.01):
+            body(await fix(client, trip.driver, trip.ride_id, where, at))
+        body(await client.post(f"/api/v1/rides/{trip.ride_id}/arrive",
+                               headers=trip.driver.headers, json={"adjustment_factor": 1}))
+        url = f"/api/v1/rides/{trip.ride_id}/payment"
+        async with socket_of(base, trip.driver) as d, socket_of(base, trip.passenger) as p:
+            first = body(await client.post(url, headers=trip.passenger.headers,
+                                           json={"decision": "accept"}), 202)
+            for side in (p, d):
+                assert (await side.next("payment_pending"))["data"]["adjusted_fare"] == 3000
+            await deliver(runtime, charge_event("payment.charge_failed", first, reason="declined"))
+            for side in (p, d):
+                assert (await side.next("payment_failed"))["data"]["payment_error"] == "declined"
+            second = body(await client.post(url, headers=trip.passenger.headers,
+                                            json={"decision": "accept"}), 202)
+            await deliver(runtime, charge_event("payment.charge_captured", second))
+            for side in (p, d):
+                assert (await side.next("ride_completed"))["data"]["payment_status"] == "paid"
