@@ -189,3 +189,45 @@ async def test_flags_settings_and_targeted_ads(infra):
                                  json={"enabled": True})).status_code == 403
         courier = await online_courier(client, infra)
         assert courier
+
+
+async def test_the_hourly_rollup_summarises_each_couriers_fixes(infra):
+    from kilat.services.parcels.models import LocationEvent, LocationHourly
+
+    async with parcels_service(infra) as (runtime, _client):
+        courier = uuid.uuid4()
+        hour = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+        async with runtime.database.session() as session:
+            for minute, lat in ((5, 3.10), (20, 3.12), (50, 3.11)):
+                session.add(LocationEvent(recorded_at=hour + timedelta(minutes=minute),
+                                          courier_id=courier, latitude=lat, longitude=101.6))
+        jobs = runtime.context.jobs
+        async with runtime.database.session() as session:
+            job = await jobs.enqueue(session, "telemetry_rollup", {})
+        await jobs.execute(job.id)
+        async with runtime.database.session(write=False) as session:
+            [row] = (await session.scalars(select(LocationHourly).where(
+                LocationHourly.courier_id == courier))).all()
+        assert (row.hour, row.fixes, row.min_latitude, row.max_latitude) == (hour, 3, 3.10, 3.12)
+
+
+async def test_the_session_expiry_job_closes_expired_sessions(infra):
+    async with parcels_service(infra, tracking_session_seconds=0.5) as (runtime, client):
+        customer = person(infra, "customer")
+        order, _ = await claimed(client, infra, customer)
+        opened = await client.post(f"/api/v1/parcels/orders/{order['id']}/tracking-sessions",
+                                   headers=customer.headers)
+        assert opened.status_code == 201
+        jobs = runtime.context.jobs
+        async with runtime.database.session() as session:
+            job = await jobs.enqueue(session, "session_expiry", {}, at=utcnow() + timedelta(seconds=1))
+        await wait_for(lambda: _closed(runtime, opened.json()["data"]["id"]), timeout=10)
+        assert job is not None
+
+
+async def _closed(runtime, session_id: str) -> bool:
+    from kilat.services.parcels.models import TrackingSession
+
+    async with runtime.database.session(write=False) as session:
+        row = await session.get(TrackingSession, uuid.UUID(session_id))
+        return row.closed_at is not None
