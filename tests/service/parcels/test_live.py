@@ -63,6 +63,8 @@ async def test_the_customer_sees_the_couriers_fixes_and_status_changes_in_its_ro
                 assert sent.json()["data"] == {"accepted": True, "rooms": 1}
                 located = await frame(ws, "location")
                 assert (located["latitude"], located["longitude"]) == (3.15, 101.70)
+                # heading to the pickup (3.1579, 101.7123): 1.63 km x 1.3 road at 25 km/h
+                assert (located["next_stop"], located["eta_minutes"]) == ("pickup", 5.1)
                 await client.post(f"/api/v1/parcels/shipments/{order['shipment']['id']}/pickup",
                                   headers=courier.headers)
                 assert (await frame(ws, "status"))["status"] == "picked_up"

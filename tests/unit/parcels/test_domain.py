@@ -135,3 +135,9 @@ def test_ad_rules_outside_the_language_are_refused(rule):
 def test_median():
     assert domain.median([]) is None and domain.median([3, 1, 2]) == 2
     assert domain.median([1, 2, 3, 4]) == 2.5
+
+
+def test_the_eta_heads_to_the_pickup_until_picked_up_then_to_the_dropoff():
+    assert domain.next_stop("assigned", KL, PJ) == ("pickup", KL)
+    assert domain.next_stop("in_transit", KL, PJ) == ("dropoff", PJ)
+    assert domain.eta_minutes(KL, PJ, 1.3, 25) == round(14.03 / 25 * 60, 1)

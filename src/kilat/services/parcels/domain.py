@@ -202,6 +202,18 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
             if before.get(key) != value}
 
 
+def eta_minutes(here: tuple[float, float], there: tuple[float, float], road_factor: float,
+                speed_kmh: float) -> float:
+    """Minutes to the next stop: the straight line times the road factor at the average speed."""
+    return round(haversine_km(*here, *there) * road_factor / speed_kmh * 60, 1)
+
+
+def next_stop(status: str, pickup: tuple[float, float],
+              dropoff: tuple[float, float]) -> tuple[str, tuple[float, float]]:
+    """Where the courier heads now: the pickup until the parcel is picked up, then the dropoff."""
+    return ("pickup", pickup) if status == ShipmentStatus.ASSIGNED else ("dropoff", dropoff)
+
+
 # --- tracking numbers ----------------------------------------------------------------------------
 
 ALPHABET = string.digits + string.ascii_uppercase

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections import deque
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -34,7 +34,8 @@ from kilat.platform.geoindex import (
 from kilat.platform.settings import Profile
 from kilat.platform.tasks import stop_if_cancelled
 from kilat.services.parcels.models import Courier, LocationEvent
-from kilat.services.parcels.repository import Shipments
+from kilat.services.parcels.domain import eta_minutes, next_stop
+from kilat.services.parcels.repository import Room, Shipments
 from kilat.services.parcels.settings import ParcelsSettings
 
 log = structlog.get_logger(__name__)
@@ -101,7 +102,7 @@ class LiveParcels:
         self.rooms: dict[str, set[Viewer]] = {}
         self._buffer: list[dict[str, Any]] = []
         self._last: dict[uuid.UUID, tuple[float, float, datetime]] = {}
-        self._known: dict[uuid.UUID, tuple[float, str | None, list[tuple[uuid.UUID, str]]]] = {}
+        self._known: dict[uuid.UUID, tuple[float, str | None, list[Room]]] = {}
 
     async def start(self) -> None:
         await self.runtime.bus.subscribe_fast(FRAMES, self._on_frame)
@@ -148,13 +149,18 @@ class LiveParcels:
             await self.index.add(LivePosition(member, lat, lng, now, Availability.AVAILABLE))
         recorded_at: datetime = fix["recorded_at"]
         await self._cache(courier_id, lat, lng, recorded_at)
-        for _shipment_id, number in rooms:
-            await self.publish(number, {"type": "location", "tracking_number": number,
-                                        "latitude": lat, "longitude": lng,
-                                        "recorded_at": recorded_at.isoformat()})
+        for room in rooms:
+            stop, there = next_stop(room.status, room.pickup, room.dropoff)
+            minutes = eta_minutes((lat, lng), there, self.settings.road_factor,
+                                  self.settings.average_speed_kmh)
+            await self.publish(room.tracking_number, {
+                "type": "location", "tracking_number": room.tracking_number, "latitude": lat,
+                "longitude": lng, "recorded_at": recorded_at.isoformat(), "next_stop": stop,
+                "eta_minutes": minutes,
+                "eta": (recorded_at + timedelta(minutes=minutes)).isoformat()})
         self._buffer.append({"id": uuid.uuid4(), "recorded_at": recorded_at,
                              "courier_id": courier_id,
-                             "shipment_id": rooms[0][0] if rooms else None, "latitude": lat,
+                             "shipment_id": rooms[0].shipment_id if rooms else None, "latitude": lat,
                              "longitude": lng, "accuracy_m": fix.get("accuracy_m"),
                              "speed_kmh": fix.get("speed_kmh"),
                              "heading_degrees": fix.get("heading_degrees"),
@@ -162,7 +168,7 @@ class LiveParcels:
         self._last[courier_id] = (lat, lng, recorded_at)
         return len(rooms)
 
-    async def _courier(self, courier_id: uuid.UUID) -> tuple[str | None, list[tuple[uuid.UUID, str]]]:
+    async def _courier(self, courier_id: uuid.UUID) -> tuple[str | None, list[Room]]:
         """The courier's status and open shipments' rooms, read at most every
         ``courier_cache_seconds`` (this instance forgets them at once when it changes them)."""
         known = self._known.get(courier_id)

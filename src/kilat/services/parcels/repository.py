@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import NamedTuple
 from sqlalchemy import Select, and_, func, or_, select, update
 
 from kilat.platform.repository import Repository
@@ -28,6 +29,16 @@ from kilat.services.parcels.models import (
     WebhookAttempt,
     WebhookDelivery,
 )
+
+
+class Room(NamedTuple):
+    """A courier's open shipment, as a live tracking room sees it."""
+
+    shipment_id: uuid.UUID
+    tracking_number: str
+    status: str
+    pickup: tuple[float, float]
+    dropoff: tuple[float, float]
 
 
 class Customers(Repository[Customer]):
@@ -114,12 +125,14 @@ class Shipments(Repository[Shipment]):
                                    Shipment.status.in_(list(OPEN_FOR_COURIER)))
             .order_by(Shipment.assigned_at)))
 
-    async def rooms_of_courier(self, courier_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+    async def rooms_of_courier(self, courier_id: uuid.UUID) -> list[Room]:
         rows = await self.session.execute(
-            select(Shipment.id, Shipment.tracking_number).where(
+            select(Shipment.id, Shipment.tracking_number, Shipment.status,
+                   Shipment.pickup_latitude, Shipment.pickup_longitude,
+                   Shipment.dropoff_latitude, Shipment.dropoff_longitude).where(
                 Shipment.courier_id == courier_id,
                 Shipment.status.in_(list(OPEN_FOR_COURIER))))
-        return [(row[0], row[1]) for row in rows]
+        return [Room(row[0], row[1], row[2], (row[3], row[4]), (row[5], row[6])) for row in rows]
 
     def of_courier(self, courier_id: uuid.UUID | None, status: str | None) -> Select:
         query = select(Shipment).order_by(Shipment.created_at.desc(), Shipment.id)

@@ -35,6 +35,7 @@ class ParcelsSettings(BaseSettings):
 
     # dispatch and live location
     dispatch_radius_km: PositiveFloat = 10.0
+    average_speed_kmh: PositiveFloat = 25.0  # ETA: road distance at this speed
     dispatch_offer_count: PositiveInt = 10
     location_index: Literal["auto", "memory", "redis"] = "auto"
     redis_key_prefix: str = "kilat:parcels"
