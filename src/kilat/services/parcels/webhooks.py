@@ -157,13 +157,13 @@ class WebhookSender:
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False)
         try:
             while True:
+                self._wake.clear()  # a wake during the sends below is kept for the next turn
                 try:
                     while await self.send_due() > 0:
                         pass
                 except Exception as exc:
                     stop_if_cancelled(exc)
                     log.warning("webhook sender failed", error=str(exc)[:300])
-                self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.settings.webhook_poll_seconds)
                 except TimeoutError:
