@@ -2,11 +2,13 @@
 partitioned streams with partitions made ahead and pruned, retention, row-level security."""
 
 import asyncio
+import json
 import uuid
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import redis.asyncio as aioredis
 from sqlalchemy import text
 from websockets.asyncio.client import connect
 
@@ -21,13 +23,22 @@ from tests.service.parcels.support import (
     KL,
     StandInPayment,
     claimed,
+    listen,
     online_courier,
     paid_order,
     parcels_service,
     serve,
 )
 from tests.service.parcels.test_live import frame, open_session
-from tests.support.harness import NATS_URL, postgres_database_url, private_stream, require_postgres
+from tests.support.harness import (
+    NATS_URL,
+    REDIS_URL,
+    postgres_database_url,
+    private_stream,
+    require_postgres,
+    require_redis,
+    wait_for,
+)
 from tests.support.people import person
 
 STREAMS = ("courier_location_events", "shipment_events", "webhook_events", "ad_impressions")
@@ -181,3 +192,26 @@ async def test_a_fix_posted_to_one_instance_reaches_a_socket_on_the_other(infra)
             await second.post(f"/api/v1/parcels/shipments/{order['shipment']['id']}/pickup",
                               headers=courier.headers)
             assert (await frame(ws, "status", timeout=5))["status"] == "picked_up"
+
+
+async def test_couriers_live_in_redis_with_their_latest_fix_cached(infra):
+    require_redis()
+    redis = aioredis.from_url(REDIS_URL)
+    prefix = f"test{uuid.uuid4().hex[:8]}:parcels"
+    infra.redis = redis
+    try:
+        async with parcels_service(infra, database_url=pg_url(), location_index="redis",
+                                   redis_key_prefix=prefix) as (_runtime, client):
+            courier = await online_courier(client, infra)
+            cached = json.loads(await redis.get(f"{prefix}:courier:{courier.id}:location"))
+            assert cached["latitude"] == KL["latitude"] + 0.001
+            assert await redis.keys(f"{prefix}:geo*")
+            offers = await listen(infra, "parcels.shipment_offered")
+            await paid_order(client, person(infra, "customer"))
+            await wait_for(lambda: offers.events)
+            assert offers.events[0].data["courier_ids"] == [courier.id]
+    finally:
+        keys = await redis.keys(f"{prefix}*")
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
