@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from kilat.platform.models import utcnow
-from kilat.services.parcels.models import BackgroundJob, Customer, DeliveryAddress, Order
+from kilat.services.parcels.models import BackgroundJob, Customer, DeliveryAddress, Order, Shipment
 from tests.service.parcels.support import KL, PNG, claimed, online_courier, paid_order, parcels_service
 from tests.support.harness import wait_for
 from tests.support.people import person
@@ -89,6 +89,9 @@ async def test_gdpr_erase_leaves_no_personal_data_and_keeps_the_totals(infra):
             kept = await session.get(Order, uuid.UUID(order["id"]))
         assert (row.full_name, row.phone, row.email) == ("erased", None, None) and row.erased_at
         assert addresses == [] and kept.price == order["price"] and kept.charge_id
+        async with runtime.database.session(write=False) as session:
+            shipment = await session.get(Shipment, uuid.UUID(order["shipment"]["id"]))
+        assert (shipment.dropoff_latitude, shipment.recipient_name) == (round(3.1185, 2), "erased")
         stored = str(kept.pickup) + str(kept.dropoff)
         for pii in ("Siti", "Ravi", "Jalan", "+6012", "+6019"):
             assert pii not in stored

@@ -140,6 +140,11 @@ class CustomerService:
                 photos.append(shipment.proof_photo_key)
             shipment.recipient_name = ERASED if shipment.recipient_name else None
             shipment.proof_photo_key = shipment.proof_photo_url = None
+            for name in ("pickup_latitude", "pickup_longitude", "dropoff_latitude",
+                         "dropoff_longitude"):
+                setattr(shipment, name, round(getattr(shipment, name), 2))
+            for stop in await Shipments(self.session).stops(shipment.id):
+                stop.latitude, stop.longitude = round(stop.latitude, 2), round(stop.longitude, 2)
         return photos
 
     async def _revoke_sessions(self, customer_id: uuid.UUID, now) -> None:
