@@ -160,13 +160,15 @@ async def test_a_ride_under_one_km_costs_nothing_and_completes_without_a_charge(
         assert await recorded(runtime, "rides.charge_requested") == []
 
 
-async def test_the_driver_is_free_again_once_the_ride_is_paid(infra):
-    from tests.service.rides.support import ask_ride, offers_of
+async def test_once_paid_the_driver_is_free_and_matched_from_where_the_ride_ended(infra):
+    from tests.service.rides.support import ask_ride, north, offers_of
 
     async with rides_service(infra, **FAST) as (runtime, client):
-        trip = await arrived(client, infra)
+        trip = await arrived(client, infra)  # the driver beaconed near the pickup, drove 5.2 km
         ride = await pay(client, trip)
         await deliver(runtime, charge_event("payment.charge_captured", ride))
-        nxt = await ask_ride(client, person(infra, "passenger"))
+        assert (await ask_ride(client, person(infra, "passenger")))["status"] == "searching"
+        assert await offers_of(client, trip.driver) == []  # the old pickup is 5 km behind
+        there = await ask_ride(client, person(infra, "passenger"), pickup=north(5300))
         [offer] = await offers_of(client, trip.driver)
-        assert offer["request_id"] == nxt["id"]
+        assert offer["request_id"] == there["id"]

@@ -23,6 +23,7 @@ from kilat.platform.geoindex import (
     LocationIndex,
     MemoryLocationIndex,
     RedisLocationIndex,
+    UnindexablePosition,
     is_indexable,
 )
 from kilat.platform.models import utcnow
@@ -130,6 +131,14 @@ class LiveRides:
             await self.index.set_availability(str(driver_id), state, {})
         except ServiceUnavailable as exc:  # a claimed driver offered anyway cannot accept
             log.warning("live index not updated", driver=str(driver_id), error=exc.detail)
+
+    async def moved(self, driver_id: uuid.UUID, latitude: float, longitude: float) -> None:
+        """A driver on a ride stays fresh in the index where the ride took them, so that once it
+        ends they are matched from there, not from their last beacon."""
+        try:
+            await self.index.move(str(driver_id), latitude, longitude, self.clock())
+        except (ServiceUnavailable, UnindexablePosition) as exc:
+            log.warning("live index not moved", driver=str(driver_id), error=exc.detail)
 
     async def rebuild_if_lost(self) -> int:
         """Put drivers whose beacon is recent back into an index that lost its data."""

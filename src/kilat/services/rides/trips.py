@@ -144,8 +144,9 @@ class Trips:
     def _show_driver(self, ride: Ride, fix: Location, at: datetime) -> None:
         data = {"ride_id": str(ride.id), "latitude": fix.latitude, "longitude": fix.longitude,
                 "recorded_at": at.isoformat(), "distance_m": round(ride.distance_m)}
-        live, passenger = self.live, ride.passenger_id
+        live, passenger, driver = self.live, ride.passenger_id, ride.driver_id
         after_commit(self.session, lambda: live.telemetry(passenger, "driver_location", data))
+        after_commit(self.session, lambda: live.moved(driver, fix.latitude, fix.longitude))
 
     def _located(self, ride: Ride, party: Party, verdict: str, segment: float) -> dict:
         return {"ride_id": ride.id, "party": party.value, "verdict": verdict,
