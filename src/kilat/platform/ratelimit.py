@@ -124,3 +124,23 @@ def build_rate_limiter(limit_per_minute: int, redis: Any = None, *,
     if redis is not None:
         return RedisRateLimiter(redis, limit_per_minute, prefix=prefix)
     return MemoryRateLimiter(limit_per_minute)
+
+
+class TokenBucket:
+    """One connection's budget of messages: ``burst`` at once, refilled at ``rate`` per second
+    (a WebSocket's client frames, say). Not shared between processes; ``now`` is the caller's
+    monotonic clock."""
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.at = now
+
+    def take(self, now: float) -> bool:
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True

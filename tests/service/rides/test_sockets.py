@@ -206,3 +206,14 @@ async def test_payment_steps_reach_both_sockets(infra):
             await deliver(runtime, charge_event("payment.charge_captured", second))
             for side in (p, d):
                 assert (await side.next("ride_completed"))["data"]["payment_status"] == "paid"
+
+
+async def test_a_client_flooding_the_socket_is_told_to_slow_down(infra):
+    async with rides_service(infra, socket_request_burst=3, socket_requests_per_second=0.5) as (
+            runtime, _client), serve(runtime) as base:
+        async with socket_of(base, person(infra, "passenger")) as p:
+            for _ in range(5):
+                await p.ws.send(json.dumps({"event": "ping"}))
+            replies = [await p.next() for _ in range(5)]
+        assert [r["event"] for r in replies].count("ack") == 3
+        assert replies[-1]["data"]["code"] == "too_many_requests"

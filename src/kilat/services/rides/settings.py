@@ -46,6 +46,8 @@ class RidesSettings(BaseSettings):
     socket_heartbeat_seconds: float = Field(20.0, gt=0)
     socket_queue_size: int = Field(256, ge=8)
     socket_max_message_bytes: int = Field(8192, ge=256)
+    socket_requests_per_second: float = Field(10.0, gt=0, description="client frames, sustained")
+    socket_request_burst: int = Field(40, ge=1, description="client frames at once")
     replay_limit: int = Field(500, ge=1, description="frames replayed at most on reconnect")
     frame_retention_hours: float = Field(24.0, gt=0)
 

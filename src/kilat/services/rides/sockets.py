@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -21,6 +22,7 @@ from kilat.platform.auth import Principal
 from kilat.platform.errors import BadRequest, Forbidden, KilatError, Unauthorized
 from kilat.platform.http import error_response
 from kilat.platform.models import utcnow
+from kilat.platform.ratelimit import TokenBucket
 from kilat.services.rides import schemas
 from kilat.services.rides.drivers import DriverProfiles
 from kilat.services.rides.hub import CLOSE_NORMAL, CLOSE_TOO_BIG, Connection, close_quietly
@@ -119,7 +121,10 @@ async def _heartbeat(connection: Connection, seconds: float) -> None:
 
 
 async def read(context, connection: Connection, user: Principal) -> None:
-    limit = context.settings.socket_max_message_bytes
+    settings = context.settings
+    limit = settings.socket_max_message_bytes
+    budget = TokenBucket(settings.socket_requests_per_second, settings.socket_request_burst,
+                         time.monotonic())
     while True:
         message = await connection.websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -130,6 +135,9 @@ async def read(context, connection: Connection, user: Principal) -> None:
         if len(text) > limit:
             connection.dismiss(CLOSE_TOO_BIG, "message too big")
             return
+        if not budget.take(time.monotonic()):
+            connection.offer(_error("too_many_requests", "slow down: too many frames"))
+            continue
         reply = await answer(context, user, text)
         if reply is not None:
             connection.offer(reply)
