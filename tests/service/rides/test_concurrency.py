@@ -4,10 +4,11 @@ requests, at the same moment; exactly one match each time."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from sqlalchemy import func, select
 
-from kilat.services.rides.models import Match
+from kilat.services.rides.models import Match, Offer
 from tests.service.rides.support import (
     accept,
     ask_ride,
@@ -18,6 +19,7 @@ from tests.service.rides.support import (
     recorded,
     rides_service,
 )
+from tests.support.harness import wait_for
 from tests.support.people import person
 
 
@@ -53,6 +55,16 @@ async def one_driver_races_for_two_requests(runtime, client, infra) -> None:
     refused = next(a for a in answers if a.status_code == 409)
     assert refused.json()["error"] in ("you already have an active match", "offer no longer pending")
     assert await active_matches(runtime) == 1
+    # the offer the driver lost is withdrawn at once, so that request searches on
+    lost = next(o for o, a in zip(offers, answers) if a.status_code == 409)
+    await wait_for(lambda: _status(runtime, lost["id"]), timeout=5)
+    assert await _status(runtime, lost["id"]) == "withdrawn"
+
+
+async def _status(runtime, offer_id: str) -> str | None:
+    async with runtime.database.session(write=False) as session:
+        status = await session.scalar(select(Offer.status).where(Offer.id == uuid.UUID(offer_id)))
+    return None if status == "pending" else status
 
 
 async def test_twenty_drivers_accept_one_request_at_once_and_one_wins(infra):
