@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime
+
 from kilat.services.rail.domain import refund_for
 from tests.service.rail.support import RAIL, rail_service
 from tests.support.people import person, settle
@@ -121,10 +124,8 @@ async def test_cancelling_a_paid_booking_refunds_by_the_table_and_frees_the_seat
                                           headers=ana.headers, json={"reason": "plans changed"})
         assert response.status_code == 200, response.text
         cancelled = response.json()["data"]
-        from datetime import datetime
         expected = refund_for(booking["total_fare"], datetime.fromisoformat(booking["departure_at"]),
-                              datetime.fromisoformat(cancelled["created_at"]).now().astimezone(),
-                              5000)
+                              datetime.now().astimezone(), 5000)
         assert cancelled["status"] == "cancelled"
         assert (cancelled["refund_amount"], cancelled["refund_fee"]) == (expected.amount, expected.fee)
         refund = [e for e in await rail.events("rail.refund_requested")
@@ -156,3 +157,27 @@ async def test_only_the_owner_or_an_admin_sees_a_booking(infra):
         admin = person(infra, "admin")
         assert (await rail.client.get(f"{RAIL}/bookings/{booking['id']}",
                                       headers=admin.headers)).status_code == 200
+
+
+async def test_a_capture_after_the_seats_were_taken_fails_the_booking_and_refunds_it_all(infra):
+    async with rail_service(infra, hold_seconds=1, payment_window_seconds=1,
+                            sweep_seconds=3600) as rail:
+        ana, budi = rail.passenger(), rail.passenger()
+        journey = await rail.journey()
+        seat = (await rail.seats(journey["journey_id"]))[3]["id"]
+        hold = (await rail.hold(ana, journey["journey_id"], [seat])).json()["data"]
+        booking = await rail.book(ana, hold)
+        await rail.verified(ana, booking)
+        assert (await rail.client.post(f"{RAIL}/bookings/{booking['id']}/pay",
+                                       headers=ana.headers)).status_code == 202
+        await asyncio.sleep(1.2)
+        assert (await rail.hold(budi, journey["journey_id"], [seat])).status_code == 201
+        await settle(rail.runtime)
+        await rail.capture(booking["id"])
+        failed = await rail.wait_status(ana, booking["id"], "failed")
+        assert failed["refund_amount"] == booking["total_fare"]
+        refunds = [e for e in await rail.events("rail.refund_requested")
+                   if e["reference_id"] == booking["id"]]
+        assert [r["amount"] for r in refunds] == [booking["total_fare"]]
+        states = {s["id"]: s["state"] for s in await rail.seats(journey["journey_id"])}
+        assert states[seat] == "held", "the seat stays with the passenger who holds it now"

@@ -5,6 +5,7 @@ computed before a change is never stored as current; old generations lapse with 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import date
@@ -50,25 +51,33 @@ class MemorySearchCache:
 
 
 class RedisSearchCache:
-    def __init__(self, redis, prefix: str, ttl: float) -> None:
+    """``calls`` bounds the commands in flight (shared with the seat locks), below the pool."""
+
+    def __init__(self, redis, prefix: str, ttl: float, calls: asyncio.Semaphore) -> None:
         self.redis = redis
         self.prefix = prefix
         self.ttl = ttl
+        self.calls = calls
 
     async def generation(self, day):
-        return int(await self.redis.get(f"{self.prefix}:gen:{day}") or 0)
+        async with self.calls:
+            return int(await self.redis.get(f"{self.prefix}:gen:{day}") or 0)
 
     async def get(self, origin, destination, day, generation):
-        raw = await self.redis.get(f"{self.prefix}:search:{origin}:{destination}:{day}:{generation}")
+        async with self.calls:
+            raw = await self.redis.get(
+                f"{self.prefix}:search:{origin}:{destination}:{day}:{generation}")
         return None if raw is None else json.loads(raw)
 
     async def put(self, origin, destination, day, generation, value) -> None:
         if self.ttl <= 0:
             return
-        await self.redis.set(f"{self.prefix}:search:{origin}:{destination}:{day}:{generation}",
-                             json.dumps(value, default=str), px=int(self.ttl * 1000))
+        async with self.calls:
+            await self.redis.set(f"{self.prefix}:search:{origin}:{destination}:{day}:{generation}",
+                                 json.dumps(value, default=str), px=int(self.ttl * 1000))
 
     async def forget(self, day) -> None:
         key = f"{self.prefix}:gen:{day}"
-        await self.redis.incr(key)
-        await self.redis.expire(key, 60 * 60 * 24 * 40)
+        async with self.calls:
+            await self.redis.incr(key)
+            await self.redis.expire(key, 60 * 60 * 24 * 40)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -12,7 +13,7 @@ from fastapi import Depends
 from kilat.platform.runtime import Infrastructure, ServiceRuntime, service_context
 from kilat.platform.settings import Profile
 from kilat.services.rail.cache import MemorySearchCache, RedisSearchCache, SearchCache
-from kilat.services.rail.locks import MemorySeatLocks, RedisSeatLocks, SeatLocks
+from kilat.services.rail.locks import REDIS_CALLS, MemorySeatLocks, RedisSeatLocks, SeatLocks
 from kilat.services.rail.qr import TicketSigner, load_signer
 from kilat.services.rail.settings import RailSettings
 
@@ -49,8 +50,9 @@ def rail_context(runtime: ServiceRuntime) -> RailContext:
     # runs sharing one Redis (tests, staging) keep apart: the prefix names this rail database
     scope = hashlib.sha1(runtime.database.url.encode()).hexdigest()[:8]
     prefix = f"{settings.redis_key_prefix}:{scope}"
-    return RailContext(settings, infra, signer, RedisSeatLocks(infra.redis, prefix),
-                       RedisSearchCache(infra.redis, prefix, settings.search_cache_seconds))
+    calls = asyncio.Semaphore(REDIS_CALLS)
+    return RailContext(settings, infra, signer, RedisSeatLocks(infra.redis, prefix, calls),
+                       RedisSearchCache(infra.redis, prefix, settings.search_cache_seconds, calls))
 
 
 Ctx = Annotated[RailContext, Depends(service_context)]

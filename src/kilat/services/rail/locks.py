@@ -13,6 +13,7 @@ The database stays the final guard: an adapter MAY accept what the database late
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import time
 import uuid
@@ -74,6 +75,9 @@ class MemorySeatLocks:
                 del self._locks[(journey_id, seat)]
 
 
+# Lua scripts in flight per process: well under redis-py's default pool of 100 connections
+REDIS_CALLS = 32
+
 _ACQUIRE = """
 local taken = {}
 for i, key in ipairs(KEYS) do
@@ -106,11 +110,14 @@ return 1
 
 
 class RedisSeatLocks:
-    """Distributed profile: one key per seat of a journey, set by one Lua script for all or none."""
+    """Distributed profile: one key per seat of a journey, set by one Lua script for all or none.
+    ``calls`` bounds the scripts in flight below the shared client's connection pool, so a crowd
+    of contenders queues here (each script takes microseconds) instead of exhausting the pool."""
 
-    def __init__(self, redis, prefix: str) -> None:
+    def __init__(self, redis, prefix: str, calls: asyncio.Semaphore | None = None) -> None:
         self.redis = redis
         self.prefix = prefix
+        self.calls = calls or asyncio.Semaphore(REDIS_CALLS)
         self._acquire = redis.register_script(_ACQUIRE)
         self._extend = redis.register_script(_EXTEND)
         self._release = redis.register_script(_RELEASE)
@@ -120,16 +127,19 @@ class RedisSeatLocks:
         return [f"{self.prefix}:seat:{{{journey_id}}}:{seat_id}" for seat_id in seat_ids]
 
     async def acquire(self, journey_id, seat_ids, token, deadline) -> list[uuid.UUID]:
-        taken = await self._acquire(keys=self._keys(journey_id, seat_ids),
-                                    args=[token, _millis(deadline)])
+        async with self.calls:
+            taken = await self._acquire(keys=self._keys(journey_id, seat_ids),
+                                        args=[token, _millis(deadline)])
         return [seat_ids[int(i) - 1] for i in taken]
 
     async def extend(self, journey_id, seat_ids, token, deadline) -> bool:
-        return bool(await self._extend(keys=self._keys(journey_id, seat_ids),
-                                       args=[token, _millis(deadline)]))
+        async with self.calls:
+            return bool(await self._extend(keys=self._keys(journey_id, seat_ids),
+                                           args=[token, _millis(deadline)]))
 
     async def release(self, journey_id, seat_ids, token) -> None:
-        await self._release(keys=self._keys(journey_id, seat_ids), args=[token])
+        async with self.calls:
+            await self._release(keys=self._keys(journey_id, seat_ids), args=[token])
 
 
 def _millis(moment: datetime) -> int:
