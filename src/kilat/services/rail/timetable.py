@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,13 +77,15 @@ class TimetableService:
     # trains
     async def create_train(self, body: schemas.TrainCreate) -> Train:
         train = await self._add(Train(number=body.number, name=body.name), f"train {body.number}")
-        for spec in body.coaches:
-            coach = Coach(id=uuid.uuid4(), train_id=train.id, code=spec.code,
-                          travel_class=spec.travel_class, base_fare=spec.base_fare)
-            self.session.add(coach)
-            self.session.add_all(Seat(id=uuid.uuid4(), coach_id=coach.id, number=str(n),
-                                      position=n) for n in range(1, spec.seats + 1))
+        coaches = [Coach(id=uuid.uuid4(), train_id=train.id, code=spec.code,
+                         travel_class=spec.travel_class, base_fare=spec.base_fare)
+                   for spec in body.coaches]
+        self.session.add_all(coaches)
         await self.session.flush()
+        await self.session.execute(insert(Seat), [
+            {"id": uuid.uuid4(), "coach_id": coach.id, "number": str(n), "position": n}
+            for coach, spec in zip(coaches, body.coaches, strict=True)
+            for n in range(1, spec.seats + 1)])
         return train
 
     async def train(self, train_id: uuid.UUID) -> Train:
