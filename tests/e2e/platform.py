@@ -37,6 +37,8 @@ BASE_ENV = {
     # the payment worker and the notification dispatcher poll; keep journeys short
     "KILAT_PAYMENT_WORKER_POLL_SECONDS": "0.2",
     "KILAT_NOTIFICATION_WORKER_POLL_SECONDS": "0.2",
+    # the rides journey sends its 26 fixes 0.1 s apart: a real phone would take minutes
+    "KILAT_RIDES_MAX_SPEED_KMH": "100000",
 }
 START_TIMEOUT_SECONDS = 120.0
 

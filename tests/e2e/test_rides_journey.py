@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import re
 from datetime import datetime, timedelta
@@ -19,8 +18,8 @@ from tests.e2e import journey as j
 from tests.e2e.platform import Platform, wait_until
 
 # The fixes below are 0.1 s apart (208 m each): a real phone would take minutes. The speed
-# filter is the unit and service tests' business; here the whole stack's billing is.
-os.environ.setdefault("KILAT_RIDES_MAX_SPEED_KMH", "100000")
+# filter is the unit and service tests' business; here the whole stack's billing is, so the
+# e2e platforms run with KILAT_RIDES_MAX_SPEED_KMH raised (tests/e2e/platform.py BASE_ENV).
 
 PICKUP = (-6.2000, 106.8166)
 M_PER_DEGREE_LAT = math.pi * 6371.0 / 180 * 1000
