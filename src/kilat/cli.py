@@ -261,8 +261,8 @@ def simulate(
 @app.command()
 def bench(
     scenarios: Annotated[list[str] | None, typer.Argument(
-        help="bare, read, journey, ingest, fanout, nearby, startup (default: all; "
-             "bare runs first with read or ingest).")] = None,
+        help="bare, read, journey, ingest, fanout, nearby, startup, rides, parcels, rail "
+             "(default: all; bare runs first with read or ingest).")] = None,
     profile: Annotated[str, typer.Option(help="embedded, distributed or both.")] = "both",
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the results here.")] = None,
     quick: Annotated[bool, typer.Option(help="Tiny sizes, a second or two each (a smoke test).")] = False,
