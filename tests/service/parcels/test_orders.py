@@ -72,7 +72,10 @@ async def test_bad_orders_are_refused_and_change_nothing(infra):
                order_body(dropoff_address={"latitude": 1.35, "longitude": 103.8, "line1": "SG",
                                            "city": "Singapore"}),
                order_body(pickup_address=KL | {"latitude": 0, "longitude": 0}),
-               order_body(service_level="overnight")]
+               order_body(service_level="overnight"),
+               order_body(items=[BOX | {"description": "books\x00"}]),
+               order_body(pickup_address=KL | {"line1": "1 Jalan\x07Ampang"}),
+               order_body(surprise=True)]
         for body in bad:
             response = await client.post(ORDERS, json=body, headers=customer.headers)
             assert 400 <= response.status_code < 500 and response.json()["success"] is False, body
