@@ -17,6 +17,8 @@ from kilat.platform.events.nats import NatsBus
 from kilat.platform.models import utcnow
 from kilat.platform.runtime import Infrastructure, ServiceRuntime, create_service_app
 from kilat.services.parcels import descriptor, partitions
+from kilat.services.parcels.models import BackgroundJob
+from kilat.services.parcels.repository import Jobs
 from kilat.services.parcels.settings import ParcelsSettings
 from tests.service.parcels.support import (
     FAST,
@@ -215,3 +217,24 @@ async def test_couriers_live_in_redis_with_their_latest_fix_cached(infra):
         if keys:
             await redis.delete(*keys)
         await redis.aclose()
+
+
+async def test_a_queued_job_runs_once_across_instances_and_a_dead_runners_job_is_taken_over(infra):
+    async with parcels_service(infra, database_url=pg_url()) as (runtime, _client):
+        jobs = runtime.context.jobs
+        async with runtime.database.session() as session:
+            job = await jobs.enqueue(session, "telemetry_rollup", {}, at=utcnow() + timedelta(hours=1))
+        later = utcnow() + timedelta(hours=2)
+
+        async def take() -> bool:
+            async with runtime.database.session() as session:
+                return await Jobs(session).take(job.id, later, later + timedelta(minutes=5))
+
+        assert sorted(await asyncio.gather(*(take() for _ in range(8)))) == [False] * 7 + [True]
+        assert not await take()  # running, its lock still held
+        much_later = later + timedelta(minutes=10)  # the runner died; its lock expired
+        async with runtime.database.session() as session:
+            assert await Jobs(session).take(job.id, much_later, much_later + timedelta(minutes=5))
+        async with runtime.database.session(write=False) as session:
+            row = await session.get(BackgroundJob, job.id)
+        assert (row.status, row.attempt) == ("running", 2)
