@@ -58,10 +58,13 @@ async def test_bad_batches_are_refused_and_change_nothing(app):
     no_time = [{"latitude": moved[0], "longitude": moved[1]}]
     future = [_fix(app, moved, -3600)]
     impossible = [_fix(app, (95.0, 10.0), 10)]
+    ancient = [{"latitude": moved[0], "longitude": moved[1], "timestamp": "0001-01-01T00:00:00Z"}]
     for fixes, status in ((too_many, 400), (no_time, 400), ([], 400), (future, 400),
                           (impossible, 400)):
         response = await _send(app, headers, fixes)
         assert response.status_code == status, (fixes[:1], response.text)
+    response = await _send(app, headers, ancient)
+    assert response.json()["data"]["results"] == [{"accepted": False, "reason": "out_of_window"}]
     assert published == []
     assert (await app.nearby(KLCC)).json()["data"][0]["distance_km"] == 0.0
 

@@ -54,6 +54,9 @@ log = structlog.get_logger(__name__)
 LOCATION_SUBJECT = "runner.location_update"
 REPORTED_SUBJECT = "runner.location_reported"  # raw fixes from the tracking socket
 MUST_BE_ONLINE = "runner must be online to update location"
+_MIN_STEP = timedelta(seconds=MIN_INTERVAL_SECONDS)
+# a buffered fix from year 1 is judged (the window refuses it), not overflowed by the clamp
+_EARLIEST_CLAMPABLE = datetime.min.replace(tzinfo=UTC) + _MIN_STEP
 OFFLINE_MEMORY_SECONDS = 2.0  # going online on another instance is seen after at most this
 OFFLINE_MEMORY_SIZE = 10_000
 IMPOSSIBLE_POSITION = "impossible coordinates"
@@ -299,7 +302,7 @@ class LiveRunners:
             if previous is basis.fix:
                 # the basis carries its receipt time, not its fix time: as for a single ping,
                 # a fix taken in the same instant counts a second later
-                earliest = fix.recorded_at - timedelta(seconds=MIN_INTERVAL_SECONDS)
+                earliest = max(fix.recorded_at, _EARLIEST_CLAMPABLE) - _MIN_STEP
                 previous = replace(basis.fix, recorded_at=min(basis.fix.recorded_at, earliest))
             verdict = judge_fix(previous, fix, self.policy, now=now)
             verdicts[index] = verdict
