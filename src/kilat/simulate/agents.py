@@ -56,6 +56,8 @@ class Action:
 
 class Agent:
     role = ""
+    identity_role = ""  # the role it registers with, when not its name in the city
+    phone_block = 0  # +6012 and 7 digits: the block's million, plus the index
 
     def __init__(self, index: int, config: SimulationConfig, client: UserClient) -> None:
         self.index = index
@@ -64,6 +66,7 @@ class Agent:
         self.rng = random.Random(f"{config.seed}:{self.role}:{index}")
         self.log: list[Action] = []
         self.ready = False
+        self.email = f"sim-{config.run_id}-{self.name}@example.com"
 
     @property
     def name(self) -> str:
@@ -76,10 +79,10 @@ class Agent:
         return self.index // self.config.signups_per_tick
 
     async def sign_up(self) -> None:
-        email = f"sim-{self.config.run_id}-{self.name}@example.com"
         full_name = f"{self.role.title()} {self.index} ({self.config.run_id})"
-        await self.client.register(email, PASSWORD, full_name, self.role,
-                                   phone=f"+6012{self.index % 10_000_000:07d}")
+        number = (self.phone_block * 1_000_000 + self.index) % 10_000_000
+        await self.client.register(self.email, PASSWORD, full_name, self.identity_role or self.role,
+                                   phone=f"+6012{number:07d}")
         self.did("register")
 
 

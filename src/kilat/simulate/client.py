@@ -65,25 +65,31 @@ class UserClient:
         self.user_id: str | None = None
 
     async def call(self, name: str, method: str, path: str, body: Any = None,
-                   *, expected: tuple[int, ...] = ()) -> Any:
+                   *, expected: tuple[int, ...] = (), form: dict | None = None) -> Any:
         """The ``data`` of a successful envelope. A status in ``expected`` raises ApiError without
-        counting as an error (the caller knows it may happen, e.g. an event not arrived yet)."""
-        response = await self._send(name, method, path, body)
+        counting as an error (the caller knows it may happen, e.g. an event not arrived yet).
+        ``form`` sends a multipart form instead of a JSON body."""
+        response = await self._send(name, method, path, body, form)
         if response.status_code == 401 and self.refresh_token and name != "refresh":
             await self.refresh()
-            response = await self._send(name, method, path, body)
+            response = await self._send(name, method, path, body, form)
         if response.is_success:
-            return response.json().get("data")
+            return response.json().get("data") if response.content else None
         error = _error_text(response)
         if response.status_code not in expected:
             self.stats.error(name, response.status_code, error)
         raise ApiError(method, path, response.status_code, error)
 
-    async def _send(self, name: str, method: str, path: str, body: Any) -> httpx.Response:
+    async def _send(self, name: str, method: str, path: str, body: Any,
+                    form: dict | None = None) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else None
         started = time.perf_counter()
         try:
-            response = await self.http.request(method, path, json=body, headers=headers)
+            if form is not None:  # multipart, as a phone uploads a form
+                files = {key: (None, str(value)) for key, value in form.items()}
+                response = await self.http.request(method, path, files=files, headers=headers)
+            else:
+                response = await self.http.request(method, path, json=body, headers=headers)
         except httpx.HTTPError as exc:
             self.stats.error(name, 0, type(exc).__name__)
             raise ApiError(method, path, 0, type(exc).__name__) from exc
@@ -95,6 +101,10 @@ class UserClient:
         body = {"email": email, "password": password, "full_name": full_name, "role": role,
                 "phone": phone}
         self._signed_in(await self.call("register", "POST", "/api/v1/auth/register", body))
+
+    async def login(self, email: str, password: str) -> None:
+        body = {"email": email, "password": password}
+        self._signed_in(await self.call("login", "POST", "/api/v1/auth/login", body))
 
     async def refresh(self) -> None:
         body = {"refresh_token": self.refresh_token}

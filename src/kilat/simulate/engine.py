@@ -14,15 +14,23 @@ import json
 import time
 from collections.abc import Awaitable, Iterable
 
-from kilat.simulate.agents import Agent, Job, JobStatus, Owner, Runner, is_transient
+from kilat.simulate.agents import Action, Agent, Job, JobStatus, Owner, Runner, is_transient
 from kilat.simulate.client import ApiError, Target, UserClient, make_http_client
 from kilat.simulate.config import SimulationConfig
+from kilat.simulate.parcels import ParcelsCity
+from kilat.simulate.rail import RailCity
+from kilat.simulate.rides import RidesCity
 from kilat.simulate.stats import Stats
+from kilat.simulate.vertical import Vertical, safely
 
 BOOKING_COUNTS = {"book": "created", "accept": "accepted", "decline": "declined",
                   "pickup": "picked_up", "deliver": "delivered", "confirm": "completed",
                   "cancel": "cancelled"}
 ACTIVE = (JobStatus.REQUESTED, JobStatus.ACCEPTED, JobStatus.IN_PROGRESS)
+CITIES: dict[str, type[Vertical]] = {"rides": RidesCity, "parcels": ParcelsCity, "rail": RailCity}
+# a route each vertical serves to anyone (its answer, 401 included, shows the vertical is there)
+PROBES = {"rides": "/api/v1/rides/offers", "parcels": "/api/v1/parcels/ads",
+          "rail": "/api/v1/rail/keys"}
 
 
 class Simulation:
@@ -30,14 +38,23 @@ class Simulation:
         self.config = config
         self.target = target
         self.stats = stats or Stats()
-        self.owners = [Owner(i, config, self._client(i)) for i in range(config.owners)]
-        self.runners = [Runner(i, config, self._client(config.owners + i))
-                        for i in range(config.runners)]
+        pets = "pets" in config.verticals
+        self.owners = [Owner(i, config, self._client(i)) for i in range(config.owners if pets else 0)]
+        self.runners = [Runner(i, config, self._client(len(self.owners) + i))
+                        for i in range(config.runners if pets else 0)]
         self.jobs: list[Job] = []
         self.promos: list[str] | None = None
         self.tick = 0
         self.ending = False
         self._background: set[asyncio.Task] = set()
+        self._tick_log: list[Action] = []
+        self.verticals: list[Vertical] = []
+        first_client = len(self.owners) + len(self.runners)
+        for name in (name for name in CITIES if name in config.verticals):
+            city = CITIES[name](config, target, self.stats, first_client, self._spawn)
+            first_client += len(city.agents)
+            self.verticals.append(city)
+        self.admin = self._client(first_client) if config.has_admin else None
 
     def _client(self, index: int) -> UserClient:
         return UserClient(make_http_client(self.target, index), self.stats)
@@ -47,6 +64,7 @@ class Simulation:
         started = time.monotonic()
         hard_stop = started + self.config.ticks * self.config.tick_seconds * 3 + 60
         try:
+            await self._open_verticals()
             for tick in range(self.config.ticks):
                 await self._pace(started + tick * self.config.tick_seconds)
                 if time.monotonic() > hard_stop:
@@ -64,7 +82,40 @@ class Simulation:
         if delay > 0:
             await asyncio.sleep(delay)
 
+    async def _open_verticals(self) -> None:
+        """Keep the verticals the platform serves; sign the admin in for them."""
+        anonymous = make_http_client(self.target, None)
+        try:
+            for city in list(self.verticals):
+                try:
+                    status = (await anonymous.get(PROBES[city.name])).status_code
+                except Exception as exc:  # noqa: BLE001 - unreachable: the first tick will say
+                    status = 0
+                    self.stats.error("probe", 0, f"{city.name}: {type(exc).__name__}")
+                if status == 404:
+                    self.stats.skipped[city.name] = "not served by this platform"
+                    self.verticals.remove(city)
+                    await city.aclose()
+        finally:
+            await anonymous.aclose()
+        if self.admin is not None and self.verticals:
+            try:
+                await self.admin.login(self.config.admin_email, self.config.admin_password)
+            except ApiError:
+                return  # counted by the client; the verticals go on without an admin
+            for city in self.verticals:
+                city.admin = self.admin
+
     async def _one_tick(self, tick: int) -> None:
+        await asyncio.gather(self._safely(self._pets_tick(tick)),
+                             *(safely(self.stats, city.tick(tick)) for city in self.verticals))
+        for action in [*self._tick_log, *(a for city in self.verticals for a in city.take_log())]:
+            self.stats.action(tick, action.actor, action.what, *action.details)
+        self._tick_log.clear()
+
+    async def _pets_tick(self, tick: int) -> None:
+        if not self.owners:
+            return
         await self._load_promos()
         follow_ups = await self._phase(self.owners, [
             owner.step(tick, self.promos or [], self._new_job) for owner in self.owners])
@@ -88,17 +139,11 @@ class Simulation:
         return results
 
     async def _safely(self, step: Awaitable):
-        try:
-            return await step
-        except ApiError:
-            return None  # counted by the client
-        except Exception as exc:  # a bug in the simulator must not stop the city
-            self.stats.error("simulator", 0, f"{type(exc).__name__}: {exc}")
-            return None
+        return await safely(self.stats, step)
 
     def _record(self, agent: Agent) -> None:
         for action in agent.log:
-            self.stats.action(self.tick, action.actor, action.what, *action.details)
+            self._tick_log.append(action)
             if action.what in BOOKING_COUNTS:
                 self.stats.bookings[BOOKING_COUNTS[action.what]] += 1
         agent.log.clear()
@@ -112,7 +157,7 @@ class Simulation:
         with contextlib.suppress(ApiError):
             promos = await owner.client.call("promos", "GET", "/api/v1/promos/active")
             self.promos = sorted(promo["code"] for promo in promos)
-            self.stats.action(self.tick, "city", "promos", *self.promos)
+            self._tick_log.append(Action("city", "promos", tuple(self.promos)))
 
     def _new_job(self, owner: int, booking_id: str, pickup, dropoff, cancel_at, share,
                  rating) -> Job:
@@ -221,12 +266,20 @@ class Simulation:
         await asyncio.gather(*self._background, return_exceptions=True)
         for agent in [*self.owners, *self.runners]:
             await agent.client.aclose()
+        for city in self.verticals:
+            await city.aclose()
+        if self.admin is not None:
+            await self.admin.aclose()
 
     def summary(self) -> dict:
         statuses: dict[str, int] = {}
         for job in self.jobs:
             statuses[job.status.value] = statuses.get(job.status.value, 0) + 1
-        return {"config": {"owners": self.config.owners, "runners": self.config.runners,
+        return {"config": {"owners": len(self.owners), "runners": len(self.runners),
+                           "verticals": ["pets"] * bool(self.owners)
+                           + [city.name for city in self.verticals],
+                           "people": self.config.people(), "admin": self.admin is not None
+                           and any(city.admin for city in self.verticals),
                            "minutes": self.config.minutes, "seed": self.config.seed,
                            "tick_seconds": self.config.tick_seconds,
                            "target": self.target.url if self.target.app is None else "in-process"},

@@ -34,6 +34,8 @@ class Stats:
     pings_accepted: int = 0
     frames_seen: int = 0
     ticks: int = 0
+    verticals: dict[str, Counter] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
     _ping_times: deque = field(default_factory=lambda: deque(maxlen=200_000))
     _digest: Any = field(default_factory=hashlib.sha256)
 
@@ -41,6 +43,10 @@ class Stats:
         """Record one decision of the simulated world; the digest of these replays with the seed."""
         self.actions[what] += 1
         self._digest.update(f"{tick}|{actor}|{what}|{'|'.join(map(str, details))}\n".encode())
+
+    def vertical(self, name: str) -> Counter:
+        """The counters of one vertical (rides, parcels, rail), shown in the panel and summary."""
+        return self.verticals.setdefault(name, Counter())
 
     def request(self, name: str, seconds: float) -> None:
         self.requests[name] += 1
@@ -80,6 +86,9 @@ class Stats:
             "elapsed_s": round(elapsed, 1),
             "ticks": self.ticks,
             "bookings": dict(sorted(self.bookings.items())),
+            "verticals": {name: dict(sorted(counts.items()))
+                          for name, counts in self.verticals.items()},
+            "skipped": dict(self.skipped),
             "actions": dict(sorted(self.actions.items())),
             "requests": sum(self.requests.values()),
             "requests_per_s": round(sum(self.requests.values()) / max(elapsed, 1e-3), 1),
