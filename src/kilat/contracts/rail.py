@@ -7,9 +7,7 @@ the passenger. Money moves through ``kilat.contracts.charges`` (``rail.charge_re
 from __future__ import annotations
 
 import uuid
-from datetime import date
-
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from kilat.contracts.base import Contract, Time
 
@@ -23,7 +21,7 @@ class RailBookingFact(Contract):
     user_id: uuid.UUID | None = None
     journey_id: uuid.UUID | None = None
     train_name: str = ""
-    journey_date: date | None = None
+    journey_date: str = ""  # ISO date (Dhaka), YYYY-MM-DD
     from_code: str = ""
     to_code: str = ""
     departure_at: Time | None = None
@@ -86,17 +84,7 @@ class RailOtpIssued(RailBookingFact):
     expires_at: Time | None = None
 
 
-class IssuedTicket(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    ticket_id: uuid.UUID
-    ticket_number: str
-    passenger_name: str
-    coach: str
-    seat: str
-
-
 class RailTicketsIssued(RailBookingFact):
     TYPE = "rail.tickets_issued"
 
-    tickets: list[IssuedTicket] = Field(default_factory=list)
+    tickets: list[str] = Field(default_factory=list)  # ticket numbers, <PNR>-<n>

@@ -7,7 +7,6 @@ from typing import Any
 
 from kilat.contracts.charges import RailChargeRequested, RailRefundRequested
 from kilat.contracts.rail import (
-    IssuedTicket,
     RailBookingCancelled,
     RailBookingConfirmed,
     RailBookingCreated,
@@ -24,7 +23,7 @@ from kilat.services.rail.models import Booking, Ticket
 def _fact(booking: Booking, now: datetime) -> dict[str, Any]:
     return {"booking_id": booking.id, "pnr": booking.pnr, "user_id": booking.user_id,
             "journey_id": booking.journey_id, "train_name": booking.train_name,
-            "journey_date": booking.journey_date, "from_code": booking.from_code,
+            "journey_date": booking.journey_date.isoformat(), "from_code": booking.from_code,
             "to_code": booking.to_code, "departure_at": booking.departure_at,
             "status": booking.status, "total_fare": booking.total_fare,
             "currency": booking.currency, "passengers": booking.passengers, "occurred_at": now}
@@ -62,10 +61,7 @@ def refunded(booking: Booking, amount: int, now: datetime) -> RailBookingRefunde
 
 
 def tickets_issued(booking: Booking, tickets: list[Ticket], now: datetime) -> RailTicketsIssued:
-    return RailTicketsIssued(**_fact(booking, now), tickets=[
-        IssuedTicket(ticket_id=t.id, ticket_number=t.ticket_number,
-                     passenger_name=t.passenger_name, coach=t.coach_code, seat=t.seat_number)
-        for t in tickets])
+    return RailTicketsIssued(**_fact(booking, now), tickets=[t.ticket_number for t in tickets])
 
 
 def charge(booking: Booking, now: datetime) -> RailChargeRequested:

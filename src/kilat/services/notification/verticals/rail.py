@@ -26,7 +26,7 @@ def _taka(poisha: int) -> str:
 
 def _context(fact: RailBookingFact) -> dict[str, Any]:
     return {"pnr": fact.pnr, "train_name": fact.train_name,
-            "journey_date": fact.journey_date.isoformat() if fact.journey_date else "",
+            "journey_date": fact.journey_date,
             "from_code": fact.from_code, "to_code": fact.to_code,
             "total": _taka(fact.total_fare), "currency": fact.currency,
             "passengers": fact.passengers}
