@@ -85,7 +85,7 @@ def test_a_payload_without_its_aggregate_id_is_refused():
 
 def test_a_type_without_a_contract_is_a_lookup_error():
     with pytest.raises(LookupError):
-        by_type("rides.teleported")
+        by_type("hovercraft.teleported")  # no contract and no family of that name
 
 
 def test_a_booking_type_this_build_does_not_know_is_read_as_a_booking_fact():
