@@ -103,8 +103,12 @@ async def test_an_expired_hold_frees_its_seats_in_redis_and_postgres_alike(infra
 async def test_a_paid_booking_is_confirmed_and_cancelled_on_postgres(infra):
     async with distributed_rail(infra) as rail:
         ana = rail.passenger()
+        before = await rail.journey()  # cached in Redis from here on
         booking = await rail.confirmed(ana, seats=2)
         assert {line["status"] for line in booking["lines"]} == {"confirmed"}
+        after = await rail.journey()
+        assert sum(c["available_seats"] for c in after["classes"]) == \
+            sum(c["available_seats"] for c in before["classes"]) - 2, "the cached search forgot"
         cancelled = await rail.client.post(f"{RAIL}/bookings/{booking['id']}/cancel",
                                            headers=ana.headers)
         assert cancelled.status_code == 200 and cancelled.json()["data"]["status"] == "cancelled"
