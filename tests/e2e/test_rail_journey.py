@@ -139,7 +139,8 @@ def test_passenger_books_two_seats_pays_boards_once_and_another_booking_is_refun
     key = tmp_path / "rail-qr.pub.pem"
     with j.client(platform.url) as anonymous:
         key.write_text(j.body(anonymous.get(f"{RAIL}/keys"))["public_key_pem"])
-    assert platform.kilat("rail", "verify", tickets[0]["qr"], "--public-key", str(key)).returncode == 0
+    assert platform.kilat("rail", "verify", tickets[0]["qr"], "--public-key",
+                          str(key)).returncode == 0
     assert platform.kilat("rail", "verify", altered(tickets[0]["qr"]), "--public-key",
                           str(key)).returncode == 1
 

@@ -36,7 +36,9 @@ RAIL = "/api/v1/rail"
 
 def _percentile(samples: list[float], share: float) -> float:
     ordered = sorted(samples)
-    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000, 2) if ordered else 0.0
+    if not ordered:
+        return 0.0
+    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000, 2)
 
 
 async def run(profile: str, *, quick: bool = False) -> list[Result]:
@@ -99,7 +101,8 @@ class _service:
 
 async def _check(response: httpx.Response) -> dict:
     if response.status_code != 200:
-        raise BenchError(f"{response.request.url.path}: {response.status_code} {response.text[:300]}")
+        raise BenchError(f"{response.request.url.path}: {response.status_code} "
+                         f"{response.text[:300]}")
     return response.json()["data"]
 
 

@@ -45,7 +45,8 @@ async def test_a_thousand_simultaneous_holders_of_one_seat_give_exactly_one_hold
         answers = await asyncio.gather(*(rail.hold(p, journey["journey_id"], [seat])
                                          for p in people))
         assert Counter(a.status_code for a in answers) == {201: 1, 409: 999}
-        assert {s["id"]: s["state"] for s in await rail.seats(journey["journey_id"])}[seat] == "held"
+        states = {s["id"]: s["state"] for s in await rail.seats(journey["journey_id"])}
+        assert states[seat] == "held"
 
 
 async def test_overlapping_multi_seat_holds_never_share_a_seat_nor_hold_part(infra):

@@ -65,7 +65,8 @@ class Rail:
 
     async def events(self, event_type: str) -> list[dict]:
         async with self.runtime.database.session(write=False) as session:
-            rows = await session.execute(select(_OUTBOX.c.payload).where(_OUTBOX.c.type == event_type)
+            rows = await session.execute(select(_OUTBOX.c.payload)
+                                         .where(_OUTBOX.c.type == event_type)
                                          .order_by(_OUTBOX.c.created_at))
             return [row[0]["data"] for row in rows]
 

@@ -41,7 +41,8 @@ async def test_passenger_books_verifies_pays_and_gets_one_signed_ticket_each(inf
         ana = rail.passenger()
         journey = await rail.journey()
         seats = [s for s in await rail.seats(journey["journey_id"]) if s["coach"] == "GA"][:2]
-        hold = (await rail.hold(ana, journey["journey_id"], [s["id"] for s in seats])).json()["data"]
+        held = await rail.hold(ana, journey["journey_id"], [s["id"] for s in seats])
+        hold = held.json()["data"]
         booking = await rail.book(ana, hold, ["Ana", "Budi"])
         assert booking["status"] == "pending_otp"
         assert len(booking["pnr"]) == 10 and booking["booking_reference"].startswith("BK")
@@ -63,7 +64,8 @@ async def test_passenger_books_verifies_pays_and_gets_one_signed_ticket_each(inf
                                          headers=ana.headers)).json()["data"]
         assert sorted(t["passenger_name"] for t in tickets) == ["Ana", "Budi"]
         assert all(t["status"] == "valid" and t["qr"].startswith("KR1.") for t in tickets)
-        png = await rail.client.get(f"{RAIL}/tickets/{tickets[0]['id']}/qr.png", headers=ana.headers)
+        png = await rail.client.get(f"{RAIL}/tickets/{tickets[0]['id']}/qr.png",
+                                    headers=ana.headers)
         assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
         pdf = await rail.client.get(f"{RAIL}/tickets/{tickets[0]['id']}/pdf", headers=ana.headers)
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
@@ -124,10 +126,11 @@ async def test_cancelling_a_paid_booking_refunds_by_the_table_and_frees_the_seat
                                           headers=ana.headers, json={"reason": "plans changed"})
         assert response.status_code == 200, response.text
         cancelled = response.json()["data"]
-        expected = refund_for(booking["total_fare"], datetime.fromisoformat(booking["departure_at"]),
-                              datetime.now().astimezone(), 5000)
+        departure = datetime.fromisoformat(booking["departure_at"])
+        expected = refund_for(booking["total_fare"], departure, datetime.now().astimezone(), 5000)
         assert cancelled["status"] == "cancelled"
-        assert (cancelled["refund_amount"], cancelled["refund_fee"]) == (expected.amount, expected.fee)
+        assert (cancelled["refund_amount"], cancelled["refund_fee"]) == (
+            expected.amount, expected.fee)
         refund = [e for e in await rail.events("rail.refund_requested")
                   if e["reference_id"] == booking["id"]]
         assert [r["amount"] for r in refund] == [expected.amount]
@@ -136,7 +139,8 @@ async def test_cancelling_a_paid_booking_refunds_by_the_table_and_frees_the_seat
         assert {t["status"] for t in tickets} == {"cancelled"}
         states = {s["id"]: s["state"] for s in await rail.seats(booking["journey_id"])}
         assert {states[line["seat_id"]] for line in booking["lines"]} == {"available"}
-        again = await rail.client.post(f"{RAIL}/bookings/{booking['id']}/cancel", headers=ana.headers)
+        again = await rail.client.post(f"{RAIL}/bookings/{booking['id']}/cancel",
+                                       headers=ana.headers)
         assert again.status_code == 409
         await settle(rail.runtime)
         await rail.refund_answer(booking["id"], expected.amount)

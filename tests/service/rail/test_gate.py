@@ -66,7 +66,8 @@ async def test_a_ticket_passes_the_gate_once_and_a_second_scan_is_refused(infra,
         second = await rail.client.post(f"{RAIL}/gate/validate", headers=gate.headers,
                                         json={"qr": tickets[0]["qr"]})
         assert second.status_code == 409 and second.json()["error"] == "ticket is used"
-        passenger = await rail.client.post(f"{RAIL}/gate/validate", headers=rail.passenger().headers,
+        passenger = await rail.client.post(f"{RAIL}/gate/validate",
+                                           headers=rail.passenger().headers,
                                            json={"qr": tickets[1]["qr"]})
         assert passenger.status_code == 403
 

@@ -23,7 +23,8 @@ async def test_a_thousand_simultaneous_holders_of_one_seat_give_exactly_one_hold
         assert Counter(a.status_code for a in answers) == {201: 1, 409: 999}
         loser = next(a for a in answers if a.status_code == 409).json()
         assert loser["error"] == "seats are taken" and seat in loser["detail"]
-        assert {s["id"]: s["state"] for s in await rail.seats(journey["journey_id"])}[seat] == "held"
+        states = {s["id"]: s["state"] for s in await rail.seats(journey["journey_id"])}
+        assert states[seat] == "held"
 
 
 async def test_overlapping_multi_seat_holds_never_share_a_seat_nor_hold_part_of_a_request(infra):

@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kilat.services.rail import qr
 from kilat.services.rail.locks import MemorySeatLocks
 
-FIELDS = {"v": 1, "tid": str(uuid.uuid4()), "name": "Nusrat Jahan", "seat": "12", "date": "2026-12-09"}
+FIELDS = {"v": 1, "tid": str(uuid.uuid4()), "name": "Nusrat Jahan", "seat": "12",
+          "date": "2026-12-09"}
 
 
 def test_a_code_round_trips_with_its_key_and_fails_with_another():
@@ -56,6 +57,7 @@ async def test_memory_locks_take_all_or_nothing_and_honour_the_holder():
 async def test_memory_locks_lapse_at_their_deadline():
     locks = MemorySeatLocks()
     journey, seat = uuid.uuid4(), uuid.uuid4()
-    assert await locks.acquire(journey, [seat], "one", datetime.now(UTC) - timedelta(seconds=1)) == []
-    assert await locks.acquire(journey, [seat], "two", datetime.now(UTC) + timedelta(minutes=1)) == []
+    now = datetime.now(UTC)
+    assert await locks.acquire(journey, [seat], "one", now - timedelta(seconds=1)) == []
+    assert await locks.acquire(journey, [seat], "two", now + timedelta(minutes=1)) == []
     assert await locks.acquire(journey, [seat], "three", datetime.now(UTC)) == [seat]

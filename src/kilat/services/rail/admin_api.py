@@ -139,7 +139,8 @@ async def create_route(body: schemas.RouteCreate, session: Session, _admin: Admi
                   responses=error_responses(400, 401, 403, 404))
 async def get_route(route_id: uuid.UUID, session: Session, _admin: Admin) -> dict:
     timetable = TimetableService(session)
-    return ok(await timetable.route_view(await timetable.repo.load_or_404(Route, route_id, "route")))
+    route = await timetable.repo.load_or_404(Route, route_id, "route")
+    return ok(await timetable.route_view(route))
 
 
 @admin_router.delete("/routes/{route_id}", status_code=204, response_class=Response,

@@ -52,14 +52,15 @@ class BookingService:
         held = seat_ids(hold)
         wanted = [p.seat_id for p in body.passengers]
         if sorted(wanted) != sorted(held):
-            raise BadRequest("one passenger per held seat", "passengers' seat_ids must be the hold's")
+            raise BadRequest("one passenger per held seat",
+                             "passengers' seat_ids must be the hold's")
         journey = await self.timetable.get_or_404(hold.journey_id)
         train = await self.timetable.load_or_404(Train, journey.train_id, "train")
         seats = {seat.id: (seat, coach) for seat, coach in
                  await self.timetable.seats_of(train.id, held)}
-        route = {stop.stop_order: stop for stop, _ in await self.timetable.stops({journey.route_id})}
-        stations = {stop.station_id: station for stop, station in
-                    await self.timetable.stops({journey.route_id})}
+        stops = await self.timetable.stops({journey.route_id})
+        route = {stop.stop_order: stop for stop, _ in stops}
+        stations = {stop.station_id: station for stop, station in stops}
         first, last = route[min(route)], route[max(route)]
         booking = Booking(
             id=uuid.uuid4(), user_id=user.user_id, hold_id=hold.id, journey_id=journey.id,
@@ -243,7 +244,8 @@ class BookingService:
         booking.status = S.PENDING_PAYMENT
         booking.failure_reason = outcome.reason or "payment failed"
         await self.session.flush()
-        await record_event(self.session, events.payment_failed(booking, booking.failure_reason, now))
+        await record_event(self.session,
+                           events.payment_failed(booking, booking.failure_reason, now))
 
     async def charge_refunded(self, outcome: ChargeRefunded, now: datetime) -> None:
         booking = await self.repo.get(outcome.reference_id)
@@ -265,7 +267,8 @@ class BookingService:
                                        self.settings.cancellation_fee)
             if refund is None:
                 raise Conflict("train has departed", "a departed booking cannot be cancelled")
-            if any(t.status == domain.TicketStatus.USED for t in await self.repo.tickets(booking.id)):
+            issued = await self.repo.tickets(booking.id)
+            if any(t.status == domain.TicketStatus.USED for t in issued):
                 raise Conflict("a ticket has been used")
         elif booking.status not in domain.UNPAID:
             raise Conflict(f"booking is {booking.status}")

@@ -35,9 +35,10 @@ TRAINS = [
 
 def _coaches(fares: tuple[int, int]) -> list[schemas.CoachCreate]:
     snigdha, shovan = fares
+    coaches = (("KA", "snigdha", snigdha), ("KHA", "snigdha", snigdha),
+               ("GA", "shovan_chair", shovan), ("GHA", "shovan_chair", shovan))
     return [schemas.CoachCreate(code=code, travel_class=kind, base_fare=fare, seats=60)
-            for code, kind, fare in (("KA", "snigdha", snigdha), ("KHA", "snigdha", snigdha),
-                                     ("GA", "shovan_chair", shovan), ("GHA", "shovan_chair", shovan))]
+            for code, kind, fare in coaches]
 
 
 async def seed_timetable(session: AsyncSession, days: int = 10, today: date | None = None) -> int:

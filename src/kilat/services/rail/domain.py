@@ -82,7 +82,8 @@ def check_seat_request(seat_ids: list[uuid.UUID], limit: int) -> str | None:
 
 def on_sale(journey_date: date, departure_at: datetime, today: date, now: datetime,
             open_days: int) -> str | None:
-    """Why a journey is not on sale, or None: sales open ``open_days`` ahead and close at departure."""
+    """Why a journey is not on sale, or None: sales open ``open_days`` ahead and close at
+    departure."""
     if departure_at <= now:
         return "the train has departed"
     if journey_date > today + timedelta(days=open_days):

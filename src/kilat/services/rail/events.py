@@ -49,7 +49,8 @@ def payment_failed(booking: Booking, reason: str, now: datetime) -> RailPaymentF
     return RailPaymentFailed(**_fact(booking, now), reason=reason)
 
 
-def cancelled(booking: Booking, refund: domain.Refund | None, now: datetime) -> RailBookingCancelled:
+def cancelled(booking: Booking, refund: domain.Refund | None,
+              now: datetime) -> RailBookingCancelled:
     return RailBookingCancelled(**_fact(booking, now),
                                 refund_percent=refund.percent if refund else 0,
                                 refund_fee=refund.fee if refund else 0,

@@ -28,7 +28,8 @@ class SeatLocks(Protocol):
     async def extend(self, journey_id: uuid.UUID, seat_ids: list[uuid.UUID], token: str,
                      deadline: datetime) -> bool: ...
 
-    async def release(self, journey_id: uuid.UUID, seat_ids: list[uuid.UUID], token: str) -> None: ...
+    async def release(self, journey_id: uuid.UUID, seat_ids: list[uuid.UUID],
+                      token: str) -> None: ...
 
 
 class MemorySeatLocks:

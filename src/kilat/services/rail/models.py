@@ -98,8 +98,9 @@ class Journey(Base, Entity):
     """A train on a date along a route; ``departure_at`` is the origin's departure (UTC)."""
 
     __tablename__ = "rail_journeys"
-    __table_args__ = (UniqueConstraint("train_id", "journey_date", name="uq_rail_journeys_train_date"),
-                      Index("ix_rail_journeys_date", "journey_date"))
+    __table_args__ = (
+        UniqueConstraint("train_id", "journey_date", name="uq_rail_journeys_train_date"),
+        Index("ix_rail_journeys_date", "journey_date"))
     train_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rail_trains.id"))
     route_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rail_routes.id"))
     schedule_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("rail_schedules.id"))

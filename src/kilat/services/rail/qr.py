@@ -76,14 +76,15 @@ class TicketSigner:
         return decode(code, self.public_key)
 
     def public_pem(self) -> str:
-        return self.public_key.public_bytes(serialization.Encoding.PEM,
-                                            serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        return self.public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
     def jwk(self) -> dict[str, str]:
         return public_jwk(self.public_key)
 
 
-def load_signer(private_path: Path | None, public_path: Path | None, keys_dir: Path) -> TicketSigner:
+def load_signer(private_path: Path | None, public_path: Path | None,
+                keys_dir: Path) -> TicketSigner:
     """The configured key, else a development key pair generated into ``keys_dir``."""
     if private_path is None:
         private_path = keys_dir / "rail-qr-ed25519.pem"

@@ -52,7 +52,8 @@ class Timetable(Repository[Journey]):
         seats = (select(Seat.coach_id, func.count(Seat.id).label("n"))
                  .group_by(Seat.coach_id).subquery())
         rows = await self.session.execute(
-            select(Coach, func.coalesce(seats.c.n, 0)).outerjoin(seats, seats.c.coach_id == Coach.id)
+            select(Coach, func.coalesce(seats.c.n, 0))
+            .outerjoin(seats, seats.c.coach_id == Coach.id)
             .where(Coach.train_id == train_id).order_by(Coach.code))
         return [(coach, int(n)) for coach, n in rows]
 

@@ -38,7 +38,8 @@ class Station(Schema):
 
 
 class CoachCreate(_Body):
-    code: str = Field(min_length=1, max_length=10, pattern=r"^[A-Z0-9-]+$", description="e.g. KA, GA")
+    code: str = Field(min_length=1, max_length=10, pattern=r"^[A-Z0-9-]+$",
+                      description="e.g. KA, GA")
     travel_class: str = Field(min_length=1, max_length=30, pattern=r"^[a-z_]+$",
                               description="e.g. ac_chair, snigdha, shovan_chair")
     base_fare: int = Field(ge=0, le=FARE_MAX, description="poisha per seat for the journey")
