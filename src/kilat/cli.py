@@ -209,8 +209,7 @@ def rail_seed(
     data_dir: DataDir = None,
     distributed: Distributed = False,
 ) -> None:
-    """Load the demo timetable (Dhaka, Chattogram, Sylhet, Rajshahi) into the rail database of
-    the configured profile; idempotent, safe while the platform runs."""
+    """Load the demo rail timetable (idempotent; safe while the platform runs)."""
     settings = _settings(data_dir, distributed)
     from kilat.services.rail.commands import seed
 
