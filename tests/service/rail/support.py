@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import httpx
 from sqlalchemy import MetaData, select
 
-from kilat.contracts.charges import ChargeCaptured, ChargeFailed, ChargeRefunded
+from kilat.contracts.charges import ChargeCaptured, ChargeFailed, ChargeRefunded, RefundFailed
 from kilat.platform.events import Event
 from kilat.platform.events.tables import event_tables
 from kilat.platform.runtime import Infrastructure, ServiceRuntime
@@ -107,6 +107,13 @@ class Rail:
         await self.answer(ChargeRefunded(charge_id=refund["charge_id"], source="rail",
                                          reference_id=booking_id, refund_id=refund["refund_id"],
                                          amount=amount, refunded_total=amount, currency="BDT"))
+
+    async def refund_failure(self, booking_id: str, reason: str) -> None:
+        refund = [e for e in await self.events("rail.refund_requested")
+                  if e["reference_id"] == booking_id][-1]
+        await self.answer(RefundFailed(charge_id=refund["charge_id"], source="rail",
+                                       reference_id=booking_id, refund_id=refund["refund_id"],
+                                       reason=reason))
 
     async def get(self, who: Person, booking_id: str) -> dict:
         response = await self.client.get(f"{RAIL}/bookings/{booking_id}", headers=who.headers)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from kilat.services.rail.domain import refund_for
 from tests.service.rail.support import RAIL, rail_service
+from tests.support.harness import wait_for
 from tests.support.people import person, settle
 
 
@@ -185,3 +186,20 @@ async def test_a_capture_after_the_seats_were_taken_fails_the_booking_and_refund
         assert [r["amount"] for r in refunds] == [booking["total_fare"]]
         states = {s["id"]: s["state"] for s in await rail.seats(journey["journey_id"])}
         assert states[seat] == "held", "the seat stays with the passenger who holds it now"
+
+
+async def test_a_refund_the_payment_service_could_not_make_is_shown_on_the_booking(infra):
+    async with rail_service(infra) as rail:
+        ana = rail.passenger()
+        booking = await rail.confirmed(ana, seats=1)
+        await rail.client.post(f"{RAIL}/bookings/{booking['id']}/cancel", headers=ana.headers)
+        await settle(rail.runtime)
+        await rail.refund_failure(booking["id"], "card closed")
+
+        async def marked():
+            found = await rail.get(ana, booking["id"])
+            return found if found["refund_status"] == "failed" else None
+
+        failed = await wait_for(marked, timeout=10)
+        assert failed["failure_reason"] == "refund failed: card closed"
+        assert failed["status"] == "cancelled"

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kilat.contracts.charges import ChargeCaptured, ChargeFailed, ChargeRefunded
+from kilat.contracts.charges import ChargeCaptured, ChargeFailed, ChargeRefunded, RefundFailed
 from kilat.platform.auth import Principal
 from kilat.platform.db import after_commit
 from kilat.platform.errors import BadRequest, Conflict, TooManyRequests, not_found
@@ -254,6 +254,15 @@ class BookingService:
         booking.refund_status = "refunded"
         await self.session.flush()
         await record_event(self.session, events.refunded(booking, outcome.amount, now))
+
+    async def refund_failed(self, outcome: RefundFailed) -> None:
+        """The payment service could not give the money back: shown on the booking for support."""
+        booking = await self.repo.get(outcome.reference_id)
+        if booking is None or booking.refund_status == "refunded":
+            return
+        booking.refund_status = "failed"
+        booking.failure_reason = f"refund failed: {outcome.reason or 'unknown reason'}"
+        await self.session.flush()
 
     async def cancel(self, user: Principal, booking_id: uuid.UUID, reason: str,
                      now: datetime) -> Booking:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kilat.contracts.charges import ChargeCaptured, ChargeFailed, ChargeRefunded
+from kilat.contracts.charges import ChargeCaptured, ChargeFailed, ChargeRefunded, RefundFailed
 from kilat.contracts.rail import (
     RailBookingConfirmed,
     RailBookingCreated,
@@ -38,10 +38,15 @@ def handlers(runtime: ServiceRuntime) -> dict:
         if ours(event):
             await BookingService(session, context).charge_refunded(event.payload, utcnow())
 
+    async def refund_failed(session: AsyncSession, event: Event) -> None:
+        if ours(event):
+            await BookingService(session, context).refund_failed(event.payload)
+
     async def count(session: AsyncSession, event: Event) -> None:
         await StatsService(session).record(event.payload, event.time)
 
     return {ChargeCaptured.TYPE: captured, ChargeFailed.TYPE: failed,
-            ChargeRefunded.TYPE: refunded, RailBookingCreated.TYPE: count,
+            ChargeRefunded.TYPE: refunded, RefundFailed.TYPE: refund_failed,
+            RailBookingCreated.TYPE: count,
             RailBookingConfirmed.TYPE: count, RailBookingFailed.TYPE: count,
             RailBookingRefunded.TYPE: count}
