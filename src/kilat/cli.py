@@ -237,20 +237,57 @@ def rail_verify(
 
 @app.command()
 def simulate(
-    owners: Annotated[int, typer.Option(min=1, help="Pet owners in the city.")] = 20,
-    runners: Annotated[int, typer.Option(min=1, help="Runners in the city.")] = 10,
+    verticals: Annotated[str, typer.Option(
+        help="Comma-separated: pets, rides, parcels, rail. A vertical the platform does not "
+             "serve sits out (said in the summary).")] = "pets,rides,parcels,rail",
+    owners: Annotated[int | None, typer.Option(min=1, show_default=False,
+                                               help="Pet owners (default 20).")] = None,
+    runners: Annotated[int | None, typer.Option(min=1, show_default=False,
+                                                help="Pet runners (default 10).")] = None,
+    passengers: Annotated[int | None, typer.Option(min=1, show_default=False,
+                                                   help="Ride passengers (default 6).")] = None,
+    drivers: Annotated[int | None, typer.Option(min=1, show_default=False,
+                                                help="Ride drivers (default 4).")] = None,
+    customers: Annotated[int | None, typer.Option(min=1, show_default=False,
+                                                  help="Parcel customers (default 6).")] = None,
+    couriers: Annotated[int | None, typer.Option(min=1, show_default=False,
+                                                 help="Parcel couriers (default 4).")] = None,
+    travellers: Annotated[int | None, typer.Option(min=1, show_default=False,
+                                                   help="Rail travellers (default 6).")] = None,
+    per_vertical: Annotated[int | None, typer.Option(
+        "--per-vertical", min=1, show_default=False,
+        help="How many of every role not given on its own.")] = None,
     minutes: Annotated[float, typer.Option(min=0.01, help="How long to run.")] = 2.0,
     target: Annotated[str, typer.Option(help="Gateway URL of a running platform.")] = "http://127.0.0.1:8080",
     seed: Annotated[int, typer.Option(help="Same seed, same sequence of actions.")] = 1,
     tick: Annotated[float, typer.Option(min=0.05, help="Seconds per simulated step.")] = 1.0,
+    admin_email: Annotated[str | None, typer.Option(
+        envvar="KILAT_SIM_ADMIN_EMAIL", show_default=False,
+        help="An admin (kilat admin create) whose token reads the development sink, so rail "
+             "travellers can enter their booking codes; without one they release their holds.")]
+    = None,
+    admin_password: Annotated[str | None, typer.Option(
+        envvar="KILAT_SIM_ADMIN_PASSWORD", show_default=False,
+        help="That admin's password (better in the environment variable).")] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the summary here.")] = None,
     progress: Annotated[bool, typer.Option(help="Show the live panel.")] = True,
 ) -> None:
-    """Drive a running platform with simulated owners and runners through its public API."""
+    """Drive a running platform with a simulated city (pet owners and runners, ride passengers
+    and drivers, parcel customers and couriers, rail travellers) through its public API."""
     from kilat.simulate import SimulationConfig, Target, run_simulation
 
-    config = SimulationConfig(owners=owners, runners=runners, minutes=minutes, seed=seed,
-                              tick_seconds=tick)
+    given = {"owners": owners, "runners": runners, "passengers": passengers, "drivers": drivers,
+             "customers": customers, "couriers": couriers, "travellers": travellers}
+    people = {role: count if count is not None else per_vertical for role, count in given.items()}
+    try:
+        config = SimulationConfig(
+            minutes=minutes, seed=seed, tick_seconds=tick,
+            verticals=tuple(v.strip() for v in verticals.split(",") if v.strip()),
+            admin_email=admin_email, admin_password=admin_password,
+            **{role: count for role, count in people.items() if count is not None})
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
     summary = asyncio.run(run_simulation(config, Target(url=target.rstrip("/")), console=console,
                                          progress=progress, json_path=json_file))
     if summary["errors"]:

@@ -12,6 +12,14 @@ from kilat.simulate.stats import Stats
 
 BOOKING_ORDER = ("created", "accepted", "declined", "picked_up", "delivered", "completed",
                  "cancelled", "reviewed", "escrow_released", "shared", "watched")
+VERTICAL_ORDER = {
+    "rides": ("requests", "matches", "confirmed", "started", "arrived", "completed", "paid",
+              "free_rides", "cancelled", "fares_idr"),
+    "parcels": ("orders", "paid", "claimed", "claim_lost", "picked_up", "in_transit", "delivered",
+                "cancelled"),
+    "rail": ("searches", "search_empty", "holds", "hold_conflicts", "bookings", "verified",
+             "paid", "ticketed", "tickets", "otp_skipped"),
+}
 
 
 def progress_view(stats: Stats, total_ticks: int) -> Group:
@@ -27,7 +35,14 @@ def progress_view(stats: Stats, total_ticks: int) -> Group:
     for name in BOOKING_ORDER:
         bookings.add_column(name.replace("_", " "), justify="right")
     bookings.add_row(*(str(stats.bookings.get(name, 0)) for name in BOOKING_ORDER))
-    return Group(head, bookings)
+    tables = [bookings] if stats.bookings or not stats.verticals else []
+    for vertical, counts in stats.verticals.items():
+        table = Table(title=vertical, show_edge=False)
+        for name in VERTICAL_ORDER[vertical]:
+            table.add_column(name.replace("_", " "), justify="right")
+        table.add_row(*(str(counts.get(name, 0)) for name in VERTICAL_ORDER[vertical]))
+        tables.append(table)
+    return Group(head, *tables)
 
 
 async def show_progress(stats: Stats, total_ticks: int, console: Console,
@@ -47,10 +62,17 @@ def summary_table(summary: dict) -> Table:
     table.add_column("what")
     table.add_column("value", justify="right")
     config = summary["config"]
-    table.add_row("city", f"{config['owners']} owners, {config['runners']} runners, "
-                          f"seed {config['seed']}, {summary['ticks']} ticks in {summary['elapsed_s']} s")
-    for name in BOOKING_ORDER:
-        table.add_row(f"bookings {name.replace('_', ' ')}", str(summary["bookings"].get(name, 0)))
+    people = ", ".join(f"{count} {role}" for role, count in config["people"].items())
+    table.add_row("city", f"{people}; seed {config['seed']}, {summary['ticks']} ticks in "
+                          f"{summary['elapsed_s']} s")
+    if "pets" in config["verticals"]:
+        for name in BOOKING_ORDER:
+            table.add_row(f"bookings {name.replace('_', ' ')}", str(summary["bookings"].get(name, 0)))
+    for vertical, counts in summary["verticals"].items():
+        for name in VERTICAL_ORDER[vertical]:
+            table.add_row(f"{vertical} {name.replace('_', ' ')}", str(counts.get(name, 0)))
+    for vertical, reason in summary["skipped"].items():
+        table.add_row(f"{vertical} sat out", reason)
     table.add_row("requests", f"{summary['requests']} ({summary['requests_per_s']}/s)")
     latency = summary["latency_ms"]
     table.add_row("latency p50 / p95 / p99", f"{latency['p50']} / {latency['p95']} / {latency['p99']} ms")

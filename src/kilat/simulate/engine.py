@@ -94,6 +94,7 @@ class Simulation:
                     self.stats.error("probe", 0, f"{city.name}: {type(exc).__name__}")
                 if status == 404:
                     self.stats.skipped[city.name] = "not served by this platform"
+                    self.stats.verticals.pop(city.name, None)
                     self.verticals.remove(city)
                     await city.aclose()
         finally:
@@ -271,6 +272,12 @@ class Simulation:
         if self.admin is not None:
             await self.admin.aclose()
 
+    def _people(self) -> dict[str, int]:
+        people: dict[str, int] = {}
+        for agent in [*self.owners, *self.runners, *(a for c in self.verticals for a in c.agents)]:
+            people[f"{agent.role}s"] = people.get(f"{agent.role}s", 0) + 1
+        return people
+
     def summary(self) -> dict:
         statuses: dict[str, int] = {}
         for job in self.jobs:
@@ -278,7 +285,7 @@ class Simulation:
         return {"config": {"owners": len(self.owners), "runners": len(self.runners),
                            "verticals": ["pets"] * bool(self.owners)
                            + [city.name for city in self.verticals],
-                           "people": self.config.people(), "admin": self.admin is not None
+                           "people": self._people(), "admin": self.admin is not None
                            and any(city.admin for city in self.verticals),
                            "minutes": self.config.minutes, "seed": self.config.seed,
                            "tick_seconds": self.config.tick_seconds,

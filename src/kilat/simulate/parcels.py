@@ -21,6 +21,7 @@ GOODS = (  # description, weight range kg, (length, width, height) cm
     ("phone accessories", (0.1, 0.8), (20, 15, 8)),
     ("durian (sealed)", (2.0, 5.0), (35, 35, 30)),
 )
+CENTRE = NEIGHBOURHOODS[:6]  # couriers wait where the orders are: a few km from each other
 NAMES = ("Aisyah", "Wei Ling", "Ravi", "Nurul", "Jason", "Siti", "Kumar", "Mei")
 
 
@@ -142,7 +143,7 @@ class Courier(Agent):
 
     def __init__(self, index: int, config: SimulationConfig, client: UserClient) -> None:
         super().__init__(index, config, client)
-        start = random_place(self.rng)
+        start = random_place(self.rng, self.rng.choice(CENTRE))
         self.vehicle = Vehicle(start.latitude, start.longitude)
         self.cruise_to = random_place(self.rng, start.neighbourhood)
         self.parcel: Parcel | None = None
@@ -163,7 +164,7 @@ class Courier(Agent):
         if self.parcel is None:
             if (tick + self.index) % self.config.ping_every_ticks == 0:
                 await self._fix()
-            if (tick + self.index) % self.config.poll_every_ticks == 0:
+            if tick % self.config.poll_every_ticks == 0:  # the job board refreshes for all
                 jobs = await self.client.call("parcel_jobs", "GET", f"{PARCELS}/jobs")
                 self.seen = {job["shipment_id"]: round(job["distance_km"], 3) for job in jobs}
             return

@@ -54,7 +54,7 @@ async def test_every_vertical_completes_journeys_with_an_admin_reading_the_codes
     assert rail["tickets"] >= rail["ticketed"]
     assert "otp_skipped" not in rail
     assert summary["config"]["admin"] is True and summary["skipped"] == {}
-    assert summary["bookings"]["completed"] >= 1  # the pets still live in the same city
+    assert summary["bookings"]["created"] >= 1  # the pets still live in the same city
 
 
 async def test_without_an_admin_travellers_release_their_holds(tmp_path):
