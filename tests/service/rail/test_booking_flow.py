@@ -203,3 +203,23 @@ async def test_a_refund_the_payment_service_could_not_make_is_shown_on_the_booki
         failed = await wait_for(marked, timeout=10)
         assert failed["failure_reason"] == "refund failed: card closed"
         assert failed["status"] == "cancelled"
+
+
+async def test_a_repeated_pay_with_its_idempotency_key_replays_and_charges_once(infra):
+    async with rail_service(infra) as rail:
+        ana = rail.passenger()
+        journey = await rail.journey()
+        seat = (await rail.seats(journey["journey_id"]))[7]["id"]
+        hold = (await rail.hold(ana, journey["journey_id"], [seat])).json()["data"]
+        booking = await rail.book(ana, hold)
+        await rail.verified(ana, booking)
+        headers = ana.headers | {"Idempotency-Key": "pay-once"}
+        first = await rail.client.post(f"{RAIL}/bookings/{booking['id']}/pay", headers=headers)
+        again = await rail.client.post(f"{RAIL}/bookings/{booking['id']}/pay", headers=headers)
+        plain = await rail.client.post(f"{RAIL}/bookings/{booking['id']}/pay", headers=ana.headers)
+        assert first.status_code == again.status_code == plain.status_code == 202
+        assert again.headers.get("idempotent-replayed") == "true"
+        assert again.json() == first.json()
+        charges = [e for e in await rail.events("rail.charge_requested")
+                   if e["reference_id"] == booking["id"]]
+        assert len(charges) == 1
