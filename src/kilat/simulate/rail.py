@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -29,6 +28,7 @@ TRIP_EVERY = 3  # a train journey is planned less often than a ride or a parcel
 # a code lives minutes; it reaches the sink through the notification service's queue, which runs
 # behind the events when the whole city is busy
 CODE_PATIENCE = 4
+SINK_READ_SECONDS = 1.0
 
 
 def dhaka_date(days_ahead: int) -> str:
@@ -140,6 +140,7 @@ class RailCity(Vertical):
                            for i in range(self.config.travellers)]
         self.holds: list[Hold] = []
         self.open: bool | None = None  # the timetable has journeys on sale
+        self.codes: CodeReader | None = None
 
     @property
     def agents(self) -> list[Agent]:
@@ -200,13 +201,45 @@ class RailCity(Vertical):
         self.counts["tickets"] += len(tickets)
 
     async def _code_for(self, traveller: Traveller, pnr: str) -> str | None:
-        email = traveller.email
-        deadline = time.monotonic() + self.config.follow_up_seconds * CODE_PATIENCE
-        while time.monotonic() < deadline:
-            messages = await self.admin.call("rail_sink", "GET",
-                                             f"/api/v1/admin/notifications/sink?recipient={email}&limit=100")
-            for message in messages:
-                if pnr in message["body"] and (found := CODE.search(message["body"])):
-                    return found[1]
-            await asyncio.sleep(0.25)
-        return None
+        if self.codes is None:
+            self.codes = CodeReader(self.admin, self.spawn)
+        return await self.codes.code_for(pnr, self.config.follow_up_seconds * CODE_PATIENCE)
+
+
+class CodeReader:
+    """The admin reads the development sink for every traveller waiting for a code: one read
+    of the newest messages a second at most, whoever waits, so the admin's own rate limit holds
+    however many travellers book at once."""
+
+    def __init__(self, admin: UserClient, spawn) -> None:
+        self.admin = admin
+        self.spawn = spawn
+        self.waiting: dict[str, asyncio.Future] = {}
+        self.reading = False
+
+    async def code_for(self, pnr: str, patience: float) -> str | None:
+        """The code sent for booking ``pnr``, or None when it did not come in ``patience`` s."""
+        found = self.waiting[pnr] = asyncio.get_running_loop().create_future()
+        if not self.reading:
+            self.reading = True
+            self.spawn(self._read())
+        try:
+            return await asyncio.wait_for(asyncio.shield(found), patience)
+        except TimeoutError:
+            return None
+        finally:
+            self.waiting.pop(pnr, None)
+
+    async def _read(self) -> None:
+        try:
+            while self.waiting:
+                messages = await self.admin.call("rail_sink", "GET",
+                                                 "/api/v1/admin/notifications/sink?limit=500")
+                for message in messages:
+                    for pnr, found in list(self.waiting.items()):
+                        code = CODE.search(message["body"]) if pnr in message["body"] else None
+                        if code and not found.done():
+                            found.set_result(code[1])
+                await asyncio.sleep(SINK_READ_SECONDS)
+        finally:
+            self.reading = False

@@ -83,7 +83,7 @@ class Vertical:
             data = await client.call(name, "GET", path)
             if done(data):
                 return data
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.5)
         self.stats.error(name, 0, f"{path}: not reached in {self.config.follow_up_seconds} s")
         return None
 
