@@ -190,17 +190,23 @@ async def _create_gate_staff(settings: Settings, email: str, password: str, full
 
 @keys_app.command("generate")
 def keys_generate(
-    out: Annotated[Path, typer.Option(help="Folder for jwt-ed25519.pem and .pub.pem.")],
+    out: Annotated[Path, typer.Option(
+        help="Folder for the token pair (jwt-ed25519.pem, .pub.pem) and the rail ticket pair "
+             "(rail-qr-ed25519.pem, .pub.pem).")],
 ) -> None:
-    """Write a new Ed25519 signing key pair for production use."""
+    """Write new Ed25519 key pairs for production: one signs tokens, one signs rail tickets."""
     from kilat.platform.auth import generate_keypair
 
-    private, public = out / "jwt-ed25519.pem", out / "jwt-ed25519.pub.pem"
-    if private.exists():
-        console.print(f"[red]{private} exists; refusing to overwrite[/red]")
+    pairs = {"KILAT_JWT": ("jwt-ed25519.pem", "jwt-ed25519.pub.pem"),
+             "KILAT_RAIL_QR": ("rail-qr-ed25519.pem", "rail-qr-ed25519.pub.pem")}
+    taken = [out / name for names in pairs.values() for name in names if (out / name).exists()]
+    if taken:
+        console.print(f"[red]{taken[0]} exists; refusing to overwrite[/red]")
         raise typer.Exit(2)
-    generate_keypair(private, public)
-    console.print(f"KILAT_JWT_PRIVATE_KEY_PATH={private}\nKILAT_JWT_PUBLIC_KEY_PATH={public}")
+    for setting, (private, public) in pairs.items():
+        generate_keypair(out / private, out / public)
+        console.print(f"{setting}_PRIVATE_KEY_PATH={out / private}\n"
+                      f"{setting}_PUBLIC_KEY_PATH={out / public}")
 
 
 @rail_app.command("seed")

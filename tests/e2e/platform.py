@@ -203,6 +203,8 @@ class DistributedPlan:
             "KILAT_SERVICE_PORTS": json.dumps(self.ports),
             "KILAT_JWT_PRIVATE_KEY_PATH": str(keys_dir / "jwt-ed25519.pem"),
             "KILAT_JWT_PUBLIC_KEY_PATH": str(keys_dir / "jwt-ed25519.pub.pem"),
+            "KILAT_RAIL_QR_PRIVATE_KEY_PATH": str(keys_dir / "rail-qr-ed25519.pem"),
+            "KILAT_RAIL_QR_PUBLIC_KEY_PATH": str(keys_dir / "rail-qr-ed25519.pub.pem"),
         }
 
 

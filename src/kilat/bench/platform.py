@@ -193,6 +193,7 @@ def distributed_env(run_id: str, database_urls: dict[str, str], data_dir: Path) 
     keys = data_dir / "keys-prod"
     keys.mkdir(parents=True, exist_ok=True)
     generate_keypair(keys / "jwt-ed25519.pem", keys / "jwt-ed25519.pub.pem")
+    generate_keypair(keys / "rail-qr-ed25519.pem", keys / "rail-qr-ed25519.pub.pem")
     names = [*SERVICES, "gateway"]
     return {
         "KILAT_PROFILE": "distributed",
@@ -206,6 +207,8 @@ def distributed_env(run_id: str, database_urls: dict[str, str], data_dir: Path) 
         "KILAT_SERVICE_PORTS": json.dumps(dict(zip(names, free_ports(len(names)), strict=True))),
         "KILAT_JWT_PRIVATE_KEY_PATH": str(keys / "jwt-ed25519.pem"),
         "KILAT_JWT_PUBLIC_KEY_PATH": str(keys / "jwt-ed25519.pub.pem"),
+        "KILAT_RAIL_QR_PRIVATE_KEY_PATH": str(keys / "rail-qr-ed25519.pem"),
+        "KILAT_RAIL_QR_PUBLIC_KEY_PATH": str(keys / "rail-qr-ed25519.pub.pem"),
     }
 
 

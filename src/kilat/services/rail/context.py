@@ -40,7 +40,13 @@ def rail_context(runtime: ServiceRuntime) -> RailContext:
     settings: RailSettings = runtime.own_settings()
     infra = runtime.infra
     if settings.qr_private_key_path is None and infra.settings.profile is Profile.DISTRIBUTED:
-        log.warning("rail tickets are signed with a development key; "
+        # each instance would sign with its own development key, and another instance's gate
+        # would refuse its tickets: the distributed profile needs the one key, as for tokens
+        if not infra.settings.allow_dev_secrets:
+            raise ValueError("the distributed profile needs KILAT_RAIL_QR_PRIVATE_KEY_PATH and "
+                             "KILAT_RAIL_QR_PUBLIC_KEY_PATH (create them with `kilat keys "
+                             "generate`); development keys are refused")
+        log.warning("rail tickets are signed with a development key (KILAT_ALLOW_DEV_SECRETS); "
                     "set KILAT_RAIL_QR_PRIVATE_KEY_PATH in production")
     signer = load_signer(settings.qr_private_key_path, settings.qr_public_key_path,
                          infra.settings.keys_dir)
