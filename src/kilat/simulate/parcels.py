@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kilat.platform.geo import haversine_km
 from kilat.simulate.agents import Agent
 from kilat.simulate.city import NEIGHBOURHOODS, STREETS, Vehicle, random_place
 from kilat.simulate.client import ApiError, UserClient
@@ -154,7 +155,7 @@ class Courier(Agent):
     def position(self) -> Point:
         return round(self.vehicle.latitude, 6), round(self.vehicle.longitude, 6)
 
-    async def step(self, tick: int) -> None:
+    async def step(self, tick: int, pickups: dict[str, Point]) -> None:
         """Sign up and go online, drive, report fixes, list jobs, or move my parcel on."""
         if not self.ready:
             if tick >= self.setup_tick():
@@ -165,11 +166,21 @@ class Courier(Agent):
             if (tick + self.index) % self.config.ping_every_ticks == 0:
                 await self._fix()
             if tick % self.config.poll_every_ticks == 0:  # the job board refreshes for all
-                jobs = await self.client.call("parcel_jobs", "GET", f"{PARCELS}/jobs")
-                self.seen = {job["shipment_id"]: round(job["distance_km"], 3) for job in jobs}
+                await self._list_jobs(pickups)
             return
-        await self._fix()
+        if (tick + self.index) % self.config.ping_every_ticks == 0:
+            await self._fix()
         await self._work(tick)
+
+    async def _list_jobs(self, pickups: dict[str, Point]) -> None:
+        """The jobs the platform lists for me, at the distance I know I am from each (the list's
+        own distance is from my last position the platform has stored, a moment behind)."""
+        jobs = await self.client.call("parcel_jobs", "GET", f"{PARCELS}/jobs")
+        here = self.position
+        distances = {job["shipment_id"]: round(haversine_km(*here, *pickups[job["shipment_id"]]), 3)
+                     for job in jobs if job["shipment_id"] in pickups}
+        self.seen = {shipment: km for shipment, km in distances.items()
+                     if km <= self.config.search_radius_km}
 
     async def _sign_up_and_go_online(self) -> None:
         await self.sign_up()
@@ -259,7 +270,8 @@ class ParcelsCity(Vertical):
                 if online and c.wants_to_send(tick)}
         await self.phase(self.customers, [
             c.step(tick, near.get(c.index), self.parcels) for c in self.customers])
-        await self.phase(self.couriers, [c.step(tick) for c in self.couriers])
+        pickups = {p.shipment_id: p.pickup for p in self.parcels if p.status is OrderStatus.PAID}
+        await self.phase(self.couriers, [c.step(tick, pickups) for c in self.couriers])
         claims, rivals = self._match()
         await self.phase([c for c, _ in claims], [c.claim(tick, p) for c, p in claims])
         await self.phase([c for c, _ in rivals], [c.claim_too(p) for c, p in rivals])

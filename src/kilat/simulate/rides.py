@@ -155,7 +155,7 @@ class Driver(Agent):
         elif trip.status is TripStatus.SEARCHING:
             await self._take_offer(trip)
         elif trip.status is TripStatus.PICKUP:
-            await self._to_pickup(trip)
+            await self._to_pickup(tick, trip)
         elif trip.status is TripStatus.ONGOING:
             await self._to_destination(tick, trip)
 
@@ -192,9 +192,10 @@ class Driver(Agent):
         trip.status = TripStatus.FOUND
         self.did("ride_accept", trip.index)
 
-    async def _to_pickup(self, trip: Trip) -> None:
+    async def _to_pickup(self, tick: int, trip: Trip) -> None:
         if not self._drive(trip.pickup, self.config.ride_speed_kmh):
-            await self._beacon()
+            if (tick + self.index) % self.config.ping_every_ticks == 0:
+                await self._beacon()
             return
         await self.client.call("ride_start", "POST", f"{RIDES}/{trip.ride_id}/start",
                                where(self.position))
@@ -203,8 +204,9 @@ class Driver(Agent):
 
     async def _to_destination(self, tick: int, trip: Trip) -> None:
         there = self._drive(trip.destination, self.config.ride_speed_kmh)
-        await self.client.call("ride_fix", "POST", f"{RIDES}/{trip.ride_id}/location",
-                               where(self.position))
+        if there or (tick + self.index) % self.config.ping_every_ticks == 0:
+            await self.client.call("ride_fix", "POST", f"{RIDES}/{trip.ride_id}/location",
+                                   where(self.position))
         if not there:
             return
         factor = self.rng.choice(FACTORS)
