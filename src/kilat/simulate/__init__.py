@@ -49,6 +49,7 @@ DEMO_CITY = SimulationConfig(owners=4, runners=3, minutes=24 * 60, seed=7, signu
                              verticals=("pets", "rides", "parcels", "rail"), passengers=3,
                              drivers=3, customers=3, couriers=3, travellers=3)
 DEMO_ADMIN = "demo-city-admin@example.com"
+DEMO_ADDRESSES = 1 << 20  # 127.16.x.y
 
 
 async def in_process_admin(app, email: str = DEMO_ADMIN) -> tuple[str, str]:
@@ -73,4 +74,6 @@ async def demo_in_background(app, config: SimulationConfig = DEMO_CITY) -> None:
     verticals = tuple(v for v in config.verticals if v == "pets" or v in app.state.runtimes)
     email, password = await in_process_admin(app)
     config = replace(config, verticals=verticals, admin_email=email, admin_password=password)
-    await Simulation(config, Target(url="in-process", app=app)).run()
+    # its phones use addresses of their own, so a `kilat simulate` run against the demo platform
+    # does not share their rate-limit buckets
+    await Simulation(config, Target(url="in-process", app=app, address_offset=DEMO_ADDRESSES)).run()

@@ -26,6 +26,7 @@ class Target:
 
     url: str = "http://127.0.0.1:8080"
     app: Any = None
+    address_offset: int = 0  # where this city's phone addresses start (two cities, two ranges)
 
     @property
     def is_loopback(self) -> bool:
@@ -45,7 +46,8 @@ def loopback_address(index: int) -> str:
 
 
 def make_http_client(target: Target, index: int | None, timeout: float = 30.0) -> httpx.AsyncClient:
-    address = loopback_address(index) if index is not None and target.is_loopback else None
+    address = (loopback_address(index + target.address_offset)
+               if index is not None and target.is_loopback else None)
     if target.app is not None:
         transport = httpx.ASGITransport(app=target.app, client=(address or "127.0.0.1", 40000))
         return httpx.AsyncClient(transport=transport, base_url="http://kilat", timeout=timeout)
