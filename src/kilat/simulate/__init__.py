@@ -17,7 +17,7 @@ from kilat.simulate.engine import Simulation
 from kilat.simulate.stats import Stats
 
 __all__ = ["SimulationConfig", "Simulation", "Target", "run_simulation", "demo_in_background",
-           "in_process_admin"]
+           "in_process_admin", "DEMO_ADMIN"]
 
 
 async def run_simulation(config: SimulationConfig, target: Target, *, console: Console | None = None,

@@ -7,7 +7,7 @@ import asyncio
 from asgi_lifespan import LifespanManager
 
 from kilat.app import build_embedded_app
-from kilat.simulate import Simulation, SimulationConfig, Target
+from kilat.simulate import DEMO_ADMIN, Simulation, SimulationConfig, Target
 from tests.support.harness import make_settings
 
 TINY = dict(owners=3, runners=2, minutes=0.05, tick_seconds=0.1, signups_per_tick=5,
@@ -61,9 +61,13 @@ async def test_up_demo_runs_a_small_city_in_the_background(tmp_path):
         identity = app.state.runtimes["identity"].database
         deadline = asyncio.get_running_loop().time() + 20
         users = 0
-        while users < 2 and asyncio.get_running_loop().time() < deadline:
+        while users < 4 and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.25)
             async with identity.session(write=False) as session:
                 users = await session.scalar(select(func.count()).select_from(User))
         assert any(task.get_name().endswith("demo-city") for task in asyncio.all_tasks())
-    assert users >= 2
+        async with identity.session(write=False) as session:  # made in process, for the sink
+            roles = dict((await session.execute(select(User.email, User.role))).all())
+    assert users >= 4
+    assert roles[DEMO_ADMIN] == "admin"
+    assert {"passenger", "driver", "customer", "courier"} & set(roles.values())

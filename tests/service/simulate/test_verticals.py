@@ -25,6 +25,21 @@ def fast_rides(monkeypatch):
     monkeypatch.setenv("KILAT_RIDES_MAX_SPEED_KMH", "100000")
 
 
+async def admins_in(data_dir) -> list[str]:
+    """The admins in a platform's identity database, read after it stopped."""
+    from sqlalchemy import select
+
+    from kilat.platform.db import Database
+    from kilat.services.identity.models import User
+
+    database = Database(make_settings(data_dir).database_url("identity"), service="identity")
+    try:
+        async with database.session(write=False) as session:
+            return list(await session.scalars(select(User.email).where(User.role == "admin")))
+    finally:
+        await database.dispose()
+
+
 async def simulate(data_dir, *, admin: bool, seed_rail: bool = True, **overrides) -> dict:
     app = build_embedded_app(make_settings(data_dir, rate_limit_per_minute=5000, log_level="ERROR"))
     async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30):
@@ -59,6 +74,7 @@ async def test_every_vertical_completes_journeys_with_an_admin_reading_the_codes
 
 async def test_without_an_admin_travellers_release_their_holds(tmp_path):
     summary = await simulate(tmp_path, admin=False, seed=4, verticals=("rail",), minutes=0.05)
+    assert await admins_in(tmp_path) == []  # no demo: nobody made an admin
 
     assert summary["errors"] == 0, summary["error_samples"]
     rail = summary["verticals"]["rail"]
@@ -87,3 +103,17 @@ async def test_same_seed_replays_the_same_actions_in_every_vertical(tmp_path):
     assert {"ride_request", "parcel_order", "rail_hold"} <= set(first["actions"])
     assert first["actions"] == again["actions"]
     assert first["action_digest"] == again["action_digest"]
+
+
+@pytest.mark.parametrize("wrong", [
+    dict(verticals=("pets", "boats")), dict(verticals=()), dict(verticals=("rides",), drivers=0),
+    dict(admin_email="a@example.com"), dict(admin_password="only-a-password"),
+])
+def test_a_city_that_cannot_be_run_is_refused(wrong):
+    with pytest.raises(ValueError):
+        SimulationConfig(**wrong)
+
+
+def test_the_config_never_shows_the_admin_password():
+    config = SimulationConfig(admin_email="a@example.com", admin_password="s3cret-Pa55")
+    assert "s3cret" not in repr(config) and config.has_admin
