@@ -38,7 +38,7 @@ class OrderStatus(StrEnum):
 
 @dataclass
 class Parcel:
-    index: int
+    index: str  # the customer's name and order number: known before any order is answered
     customer: int
     order_id: str
     shipment_id: str
@@ -57,6 +57,7 @@ class Customer(Agent):
         super().__init__(index, config, client)
         self.parcel: Parcel | None = None
         self.next_order_tick = 0
+        self.orders = 0
 
     def wants_to_send(self, tick: int) -> bool:
         return self.ready and self.parcel is None and tick >= self.next_order_tick
@@ -99,8 +100,9 @@ class Customer(Agent):
                 "items": items, "service_level": self.rng.choice(("standard", "express"))}
         self.next_order_tick = tick + self.rng.randint(*self.config.think_ticks)
         order = await self.client.call("parcel_order", "POST", f"{PARCELS}/orders", body)
-        parcel = Parcel(len(parcels), self.index, order["id"], order["shipment"]["id"], pickup,
-                        dropoff, OrderStatus.PAYMENT_PENDING)
+        self.orders += 1
+        parcel = Parcel(f"{self.name}#{self.orders}", self.index, order["id"],
+                        order["shipment"]["id"], pickup, dropoff, OrderStatus.PAYMENT_PENDING)
         parcels.append(parcel)
         self.parcel = parcel
         self.did("parcel_order", parcel.index, body["service_level"], len(items))
@@ -281,9 +283,8 @@ class ParcelsCity(Vertical):
         showed it; the next nearest who saw it there may try as well."""
         taken: set[int] = set()
         claims, rivals = [], []
-        for parcel in self.parcels:
-            if parcel.status is not OrderStatus.PAID:
-                continue
+        paid = [p for p in self.parcels if p.status is OrderStatus.PAID]
+        for parcel in sorted(paid, key=lambda p: (p.paid_tick, p.customer)):
             saw = sorted((c for c in self.couriers if parcel.shipment_id in c.seen
                           and c.parcel is None),
                          key=lambda c: (c.seen[parcel.shipment_id], c.index))

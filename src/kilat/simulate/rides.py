@@ -15,7 +15,7 @@ from enum import StrEnum
 from kilat.platform.geo import haversine_km
 from kilat.simulate.agents import Agent
 from kilat.simulate.city import NEIGHBOURHOODS, place_near, random_place
-from kilat.simulate.client import UserClient
+from kilat.simulate.client import ApiError, UserClient
 from kilat.simulate.config import SimulationConfig
 from kilat.simulate.vertical import Point, Vertical, move_towards, point_near, where
 
@@ -35,7 +35,7 @@ class TripStatus(StrEnum):
 
 @dataclass
 class Trip:
-    index: int
+    index: str  # the passenger's name and ride number: known before any request is answered
     passenger: int
     driver: int
     request_id: str
@@ -55,7 +55,7 @@ class Passenger(Agent):
         super().__init__(index, config, client)
         self.trip: Trip | None = None
         self.next_request_tick = 0
-        self.rides_taken = 0
+        self.hails = 0
 
     def wants_ride(self, tick: int) -> bool:
         return self.ready and self.trip is None and tick >= self.next_request_tick
@@ -83,10 +83,7 @@ class Passenger(Agent):
             self.did("ride_cancel", trip.index)
             self._done(tick)
         elif trip.status is TripStatus.FOUND:
-            ride = await self.client.call("ride_confirm", "POST",
-                                          f"{RIDES}/requests/{trip.request_id}/confirm")
-            trip.ride_id, trip.status = ride["id"], TripStatus.PICKUP
-            self.did("ride_confirm", trip.index)
+            await self._confirm(tick, trip)
         elif trip.status is TripStatus.ARRIVED:
             return await self._pay(tick, trip)
         return None
@@ -97,18 +94,30 @@ class Passenger(Agent):
         self.next_request_tick = tick + self.rng.randint(*self.config.think_ticks)
         body = {"pickup": where(pickup), "destination": where(destination)}
         request = await self.client.call("ride_request", "POST", f"{RIDES}/requests", body)
-        trip = Trip(len(trips), self.index, driver.index, request["id"], pickup, destination, tick)
+        self.hails += 1
+        trip = Trip(f"{self.name}#{self.hails}", self.index, driver.index, request["id"], pickup,
+                    destination, tick)
         trips.append(trip)
         self.trip = driver.trip = trip
         self.did("ride_request", trip.index, driver.name,
                  round(haversine_km(*pickup, *destination), 2))
+
+    async def _confirm(self, tick: int, trip: Trip) -> None:
+        try:
+            ride = await self.client.call("ride_confirm", "POST",
+                                          f"{RIDES}/requests/{trip.request_id}/confirm")
+        except ApiError:  # counted; the driver lets the trip go rather than wait forever
+            trip.status = TripStatus.CANCELLED
+            self._done(tick)
+            raise
+        trip.ride_id, trip.status = ride["id"], TripStatus.PICKUP
+        self.did("ride_confirm", trip.index)
 
     async def _pay(self, tick: int, trip: Trip) -> Trip:
         """Accept the fare. The platform waits a moment for the payment service's answer."""
         ride = await self.client.call("ride_pay", "POST", f"{RIDES}/{trip.ride_id}/payment",
                                       {"decision": "accept"})
         trip.status = TripStatus.PAID
-        self.rides_taken += 1
         self.did("ride_pay", trip.index)
         self._done(tick)
         trip.answer = ride if ride["status"] == "completed" else None
