@@ -67,7 +67,8 @@ def summary_table(summary: dict) -> Table:
                           f"{summary['elapsed_s']} s")
     if "pets" in config["verticals"]:
         for name in BOOKING_ORDER:
-            table.add_row(f"bookings {name.replace('_', ' ')}", str(summary["bookings"].get(name, 0)))
+            table.add_row(f"bookings {name.replace('_', ' ')}",
+                          str(summary["bookings"].get(name, 0)))
     for vertical, counts in summary["verticals"].items():
         for name in VERTICAL_ORDER[vertical]:
             table.add_row(f"{vertical} {name.replace('_', ' ')}", str(counts.get(name, 0)))

@@ -39,7 +39,8 @@ class Simulation:
         self.target = target
         self.stats = stats or Stats()
         pets = "pets" in config.verticals
-        self.owners = [Owner(i, config, self._client(i)) for i in range(config.owners if pets else 0)]
+        self.owners = [Owner(i, config, self._client(i))
+                       for i in range(config.owners if pets else 0)]
         self.runners = [Runner(i, config, self._client(len(self.owners) + i))
                         for i in range(config.runners if pets else 0)]
         self.jobs: list[Job] = []

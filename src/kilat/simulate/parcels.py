@@ -81,7 +81,8 @@ class Customer(Agent):
         elif parcel.status is OrderStatus.PAYMENT_PENDING:
             if (tick + self.index) % self.config.check_every_ticks == 0:
                 await self._check_payment(tick, parcel)
-        elif parcel.status is OrderStatus.PAID and tick - parcel.paid_tick >= self.config.give_up_ticks:
+        elif (parcel.status is OrderStatus.PAID
+              and tick - parcel.paid_tick >= self.config.give_up_ticks):
             await self.client.call("parcel_cancel", "POST",
                                    f"{PARCELS}/orders/{parcel.order_id}/cancel",
                                    {"reason": "nobody came"})
@@ -259,7 +260,8 @@ class ParcelsCity(Vertical):
         super().__init__(*args)
         self.customers = [Customer(i, self.config, self.client())
                           for i in range(self.config.customers)]
-        self.couriers = [Courier(i, self.config, self.client()) for i in range(self.config.couriers)]
+        self.couriers = [Courier(i, self.config, self.client())
+                         for i in range(self.config.couriers)]
         self.parcels: list[Parcel] = []
 
     @property

@@ -82,7 +82,8 @@ class Traveller(Agent):
         if not options:
             self.did("rail_no_journey", origin, destination, ahead)
             return
-        option = self.rng.choice(sorted(options, key=lambda o: (o["departure_at"], o["train_number"])))
+        options = sorted(options, key=lambda o: (o["departure_at"], o["train_number"]))
+        option = self.rng.choice(options)
         seat_map = await self.client.call("rail_seats", "GET",
                                           f"{RAIL}/journeys/{option['journey_id']}/seats")
         travel_class = self.rng.choice(sorted({c["travel_class"] for c in seat_map["coaches"]}))
@@ -102,8 +103,8 @@ class Traveller(Agent):
     async def take_hold(self, holds: list[Hold]) -> None:
         wish = self.wish
         try:
-            hold = await self.client.call("rail_hold", "POST", f"{RAIL}/holds",
-                                          {"journey_id": wish.journey_id, "seat_ids": wish.seat_ids},
+            body = {"journey_id": wish.journey_id, "seat_ids": wish.seat_ids}
+            hold = await self.client.call("rail_hold", "POST", f"{RAIL}/holds", body,
                                           expected=(409,))
         except ApiError as exc:
             if exc.status == 409:  # another traveller holds one of them

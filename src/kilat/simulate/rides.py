@@ -76,8 +76,10 @@ class Passenger(Agent):
             if driver is not None:
                 await self._hail(tick, driver, trips)
             return None
-        if trip.status is TripStatus.SEARCHING and tick - trip.created_tick >= self.config.give_up_ticks:
-            await self.client.call("ride_cancel", "POST", f"{RIDES}/requests/{trip.request_id}/cancel",
+        waited = tick - trip.created_tick
+        if trip.status is TripStatus.SEARCHING and waited >= self.config.give_up_ticks:
+            await self.client.call("ride_cancel", "POST",
+                                   f"{RIDES}/requests/{trip.request_id}/cancel",
                                    {"reason": "waited too long"})
             trip.status = TripStatus.CANCELLED
             self.did("ride_cancel", trip.index)
@@ -171,7 +173,8 @@ class Driver(Agent):
     async def _sign_up_and_switch_on(self) -> None:
         await self.sign_up()
         await self.client.call("driver_profile", "POST", f"{RIDES}/drivers",
-                               {"vehicle_type": self.vehicle, "vehicle_plate": f"W {self.index:04d} NJ"})
+                               {"vehicle_type": self.vehicle,
+                                "vehicle_plate": f"W {self.index:04d} NJ"})
         await self._beacon()
         self.ready = True
 
