@@ -71,8 +71,3 @@ class SimulationConfig:
     @property
     def has_admin(self) -> bool:
         return self.admin_email is not None
-
-    def people(self) -> dict[str, int]:
-        """How many of each role live in the city, for its verticals."""
-        return {role: getattr(self, role) for vertical in self.verticals
-                for role in ROLES[vertical]}
