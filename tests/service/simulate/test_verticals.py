@@ -72,14 +72,18 @@ async def test_every_vertical_completes_journeys_with_an_admin_reading_the_codes
     assert summary["bookings"]["created"] >= 1  # the pets still live in the same city
 
 
-async def test_without_an_admin_travellers_release_their_holds(tmp_path):
-    summary = await simulate(tmp_path, admin=False, seed=4, verticals=("rail",), minutes=0.05)
+async def test_without_an_admin_travellers_release_their_holds_and_contested_seats_get_409(
+        tmp_path):
+    summary = await simulate(tmp_path, admin=False, seed=1, verticals=("rail",), minutes=0.05,
+                             travellers=6, think_ticks=(1, 1))
     assert await admins_in(tmp_path) == []  # no demo: nobody made an admin
 
     assert summary["errors"] == 0, summary["error_samples"]
     rail = summary["verticals"]["rail"]
     assert rail["holds"] >= 1
     assert rail["otp_skipped"] == rail["holds"]
+    assert rail["hold_conflicts"] >= 1  # travellers in the same tick wanted the same seat
+    assert rail["holds"] + rail["hold_conflicts"] == rail["searches"]
     assert "bookings" not in rail
     assert summary["config"]["verticals"] == ["rail"]
 
