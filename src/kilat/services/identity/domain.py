@@ -108,7 +108,10 @@ def contact_phone(raw: str | None, role: Role, region: str) -> str | None:
 
 def normalize_avatar_url(raw: str) -> str:
     url = raw.strip()
-    parsed = urlsplit(url)
+    try:
+        parsed = urlsplit(url)
+    except ValueError as exc:  # an unbalanced "[" reads as a broken IPv6 host
+        raise BadRequest("avatar_url must be an http(s) URL", str(exc)) from exc
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise BadRequest("avatar_url must be an http(s) URL")
     return url
