@@ -25,7 +25,8 @@ async def test_every_scenario_runs_tiny_on_the_embedded_profile_without_errors()
     by_consumer = journey["event_ms_by_consumer"]
     assert {"booking", "payment", "notification"} <= set(by_consumer)
     assert sum(c["events"] for c in by_consumer.values()) == journey["events_consumed"]
-    assert {r.case.split(",")[0] for r in by_scenario["ingest"]} == {"HTTP", "WebSocket"}
+    assert [r.case.split(",")[0] for r in by_scenario["ingest"]] == [
+        "HTTP", "HTTP batched (50 fixes)", "WebSocket"]
     bare = by_scenario["bare"][0].figures
     assert report.results.index(by_scenario["bare"][0]) < report.results.index(by_scenario["read"][0])
     for http in (by_scenario["read"][0], by_scenario["ingest"][0]):
