@@ -36,6 +36,9 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+ENDED = (OrderStatus.DELIVERED, OrderStatus.CANCELLED)
+
+
 @dataclass
 class Parcel:
     index: str  # the customer's name and order number: known before any order is answered
@@ -279,6 +282,7 @@ class ParcelsCity(Vertical):
         claims, rivals = self._match()
         await self.phase([c for c, _ in claims], [c.claim(tick, p) for c, p in claims])
         await self.phase([c for c, _ in rivals], [c.claim_too(p) for c, p in rivals])
+        self.parcels = [p for p in self.parcels if p.status not in ENDED]
 
     def _match(self) -> tuple[list[tuple[Courier, Parcel]], list[tuple[Courier, Parcel]]]:
         """Each paid parcel, oldest first, goes to the nearest free courier whose last job list

@@ -100,7 +100,8 @@ class Traveller(Agent):
                          [f"{coach}-{seat['number']}" for coach, seat in picked])
         self.did("rail_search", origin, destination, ahead, option["train_number"], travel_class)
 
-    async def take_hold(self, holds: list[Hold]) -> None:
+    async def take_hold(self, number: int) -> bool:
+        """Hold the seats I chose; True when I got them (the city numbers its holds)."""
         wish = self.wish
         try:
             body = {"journey_id": wish.journey_id, "seat_ids": wish.seat_ids}
@@ -109,10 +110,10 @@ class Traveller(Agent):
         except ApiError as exc:
             if exc.status == 409:  # another traveller holds one of them
                 self.did("rail_hold_lost", wish.train, *wish.labels)
-            return
-        self.hold = Hold(len(holds), self.index, hold["id"], wish)
-        holds.append(self.hold)
+            return False
+        self.hold = Hold(number, self.index, hold["id"], wish)
         self.did("rail_hold", self.hold.index, wish.train, *wish.labels)
+        return True
 
     async def book_or_release(self, can_read_codes: bool) -> dict | None:
         """Book the held seats (the code follows), or give them back when no code can be read."""
@@ -139,7 +140,7 @@ class RailCity(Vertical):
         super().__init__(*args)
         self.travellers = [Traveller(i, self.config, self.client())
                            for i in range(self.config.travellers)]
-        self.holds: list[Hold] = []
+        self.holds_made = 0
         self.open: bool | None = None  # the timetable has journeys on sale
         self.codes: CodeReader | None = None
 
@@ -155,13 +156,17 @@ class RailCity(Vertical):
             return
         await self.phase(self.travellers, [t.search(tick) for t in self.travellers])
         wishing = [t for t in self.travellers if t.wish is not None]
-        await self.in_order(wishing, [lambda t=t: t.take_hold(self.holds) for t in wishing])
+        await self.in_order(wishing, [lambda t=t: self._hold(t) for t in wishing])
         holding = [t for t in self.travellers if t.hold is not None]
         can_read = self.admin is not None
         bookings = await self.phase(holding, [t.book_or_release(can_read) for t in holding])
         for traveller, booking in zip(holding, bookings, strict=True):
             if booking is not None:
                 self.spawn(self._code_payment_tickets(traveller, booking))
+
+    async def _hold(self, traveller: Traveller) -> None:
+        if await traveller.take_hold(self.holds_made):
+            self.holds_made += 1
 
     async def _timetable_on_sale(self) -> bool:
         """Is anything on sale tomorrow or the day after? Else rail sits this simulation out."""

@@ -63,7 +63,7 @@ class Passenger(Agent):
     def choose(self, drivers: list[Driver]) -> Driver:
         return self.rng.choice(drivers)
 
-    async def step(self, tick: int, driver: Driver | None, trips: list[Trip]) -> Trip | None:
+    async def step(self, tick: int, driver: Driver | None) -> Trip | None:
         """Sign up, hail, confirm, give up or pay; returns a trip whose payment to follow."""
         if not self.ready:
             if tick >= self.setup_tick():
@@ -74,7 +74,7 @@ class Passenger(Agent):
         trip = self.trip
         if trip is None:
             if driver is not None:
-                await self._hail(tick, driver, trips)
+                await self._hail(tick, driver)
             return None
         waited = tick - trip.created_tick
         if trip.status is TripStatus.SEARCHING and waited >= self.config.give_up_ticks:
@@ -90,7 +90,7 @@ class Passenger(Agent):
             return await self._pay(tick, trip)
         return None
 
-    async def _hail(self, tick: int, driver: Driver, trips: list[Trip]) -> None:
+    async def _hail(self, tick: int, driver: Driver) -> None:
         pickup = point_near(self.rng, driver.beacon, 0.05, 0.3)
         destination = point_near(self.rng, pickup, *self.config.ride_km)
         self.next_request_tick = tick + self.rng.randint(*self.config.think_ticks)
@@ -99,7 +99,6 @@ class Passenger(Agent):
         self.hails += 1
         trip = Trip(f"{self.name}#{self.hails}", self.index, driver.index, request["id"], pickup,
                     destination, tick)
-        trips.append(trip)
         self.trip = driver.trip = trip
         self.did("ride_request", trip.index, driver.name,
                  round(haversine_km(*pickup, *destination), 2))
@@ -242,7 +241,6 @@ class RidesCity(Vertical):
         self.passengers = [Passenger(i, self.config, self.client())
                            for i in range(self.config.passengers)]
         self.drivers = [Driver(i, self.config, self.client()) for i in range(self.config.drivers)]
-        self.trips: list[Trip] = []
 
     @property
     def agents(self) -> list[Agent]:
@@ -251,7 +249,7 @@ class RidesCity(Vertical):
     async def tick(self, tick: int) -> None:
         chosen = self._hails(tick)
         paid = await self.phase(self.passengers, [
-            p.step(tick, chosen.get(p.index), self.trips) for p in self.passengers])
+            p.step(tick, chosen.get(p.index)) for p in self.passengers])
         for trip in filter(None, paid):
             self.spawn(self._payment_answer(trip))
         await self.phase(self.drivers, [d.step(tick) for d in self.drivers])
