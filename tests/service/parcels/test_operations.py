@@ -186,6 +186,10 @@ async def test_flags_settings_and_targeted_ads(infra):
         setting = await client.put(f"{ADMIN}/settings/support.contact", headers=admin.headers,
                                    json={"value": {"email": "help@example.com"}})
         assert setting.status_code == 200
+        for bad in ("9223372036854775808", "Ads", "x" * 61, "a%20b"):
+            refused = await client.put(f"{ADMIN}/flags/{bad}", headers=admin.headers,
+                                       json={"enabled": True})
+            assert refused.status_code == 400, bad
         listed = await client.get(f"{ADMIN}/settings", headers=admin.headers)
         assert listed.json()["data"][0]["value"] == {"email": "help@example.com"}
         assert (await client.put(f"{ADMIN}/flags/ads", headers=customer.headers,

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from kilat.platform.auth import RequireRole
@@ -61,9 +61,14 @@ async def list_flags(session: Session, _who: Who) -> dict:
     return ok([schemas.Flag.model_validate(r) for r in rows])
 
 
+# a flag's or setting's name: an identifier, as code reads it (dispatch.radius_km, new_pricing)
+Key = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_.-]{0,59}$",
+                          description="lower-case letters, digits, '_', '.', '-'; a letter first")]
+
+
 @router.put("/flags/{key}", response_model=Envelope[schemas.Flag],
             responses=error_responses(400, 401, 403, 422))
-async def put_flag(key: str, body: schemas.FlagIn, session: Session,
+async def put_flag(key: Key, body: schemas.FlagIn, session: Session,
                    who: Who) -> dict:
     flag = await _upsert(session, FeatureFlag, key, enabled=body.enabled,
                          conditions=body.conditions, description=body.description)
@@ -80,7 +85,7 @@ async def list_settings(session: Session, _who: Who) -> dict:
 
 @router.put("/settings/{key}", response_model=Envelope[schemas.Setting],
             responses=error_responses(400, 401, 403, 422))
-async def put_setting(key: str, body: schemas.SettingIn, session: Session, who: Who) -> dict:
+async def put_setting(key: Key, body: schemas.SettingIn, session: Session, who: Who) -> dict:
     setting = await _upsert(session, SystemSetting, key, value=body.value)
     audit(session, who, "setting.set", "system_settings", key, {"value": body.value})
     return ok(schemas.Setting.model_validate(setting))
