@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from kilat.services.parcels.models import Assignment
 from tests.service.parcels.support import (
+    KL,
     PNG,
     claimed,
     listen,
@@ -61,6 +62,29 @@ async def test_paid_shipments_are_pushed_to_couriers_nearby_and_listed_as_jobs(i
         from tests.support.harness import wait_for
         await wait_for(lambda: offers.events)
         assert offers.events[0].data["courier_ids"] == [courier.id]
+
+
+async def test_jobs_are_judged_from_the_couriers_latest_fix_not_the_stored_row(infra):
+    async with parcels_service(infra) as (_runtime, client):
+        courier = await online_courier(client, infra)
+        order = await paid_order(client, person(infra, "customer"))
+        far = {"latitude": KL["latitude"] + 0.5, "longitude": KL["longitude"], "accuracy_m": 8}
+        moved = await client.post("/api/v1/parcels/couriers/me/location",
+                                  headers=courier.headers, json=far)
+        assert moved.status_code == 200
+        # at once, before the telemetry flush writes the courier's row
+        jobs = await client.get("/api/v1/parcels/jobs", headers=courier.headers)
+        assert order["shipment"]["id"] not in [j["shipment_id"] for j in jobs.json()["data"]]
+
+
+async def test_a_courier_with_no_position_sees_no_jobs(infra):
+    async with parcels_service(infra) as (_runtime, client):
+        await paid_order(client, person(infra, "customer"))
+        courier = person(infra, "courier")
+        await client.post("/api/v1/parcels/couriers", headers=courier.headers,
+                          json={"vehicle_type": "motorcycle", "vehicle_plate": "WXY 1234"})
+        jobs = await client.get("/api/v1/parcels/jobs", headers=courier.headers)
+        assert jobs.status_code == 200 and jobs.json()["data"] == []
 
 
 async def test_an_offline_or_unregistered_courier_cannot_claim(infra):

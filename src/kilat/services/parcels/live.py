@@ -135,6 +135,12 @@ class LiveParcels:
                                         self.settings.dispatch_offer_count, time.time())
         return [uuid.UUID(member.member) for member in found]
 
+    async def position(self, courier_id: uuid.UUID) -> tuple[float, float] | None:
+        """Where the courier is now by the live index (its last fix, not yet written to the
+        courier's row, which the telemetry flush updates later); None when it has no entry."""
+        found = await self.index.get(str(courier_id), time.time())
+        return None if found is None else (found.latitude, found.longitude)
+
     async def ingest(self, courier_id: uuid.UUID, fix: dict[str, Any]) -> int:
         """One fix of an online courier: live index, Redis cache, rooms, then the write buffer."""
         status, rooms = await self._courier(courier_id)

@@ -217,14 +217,16 @@ class ShipmentService:
                                  kind="status_update")
         return shipment
 
-    async def jobs(self, user: Principal, limit: int = 50) -> list[tuple[Shipment, float | None]]:
+    async def jobs(self, user: Principal, limit: int = 50) -> list[tuple[Shipment, float]]:
         courier = await Couriers(self.session).get(user.user_id)
         if courier is None:
             raise Forbidden("register as a courier first", "POST /api/v1/parcels/couriers")
+        here = await self.context.live.position(user.user_id)
+        if here is None and courier.last_latitude is not None:
+            here = (courier.last_latitude, courier.last_longitude)
+        if here is None:  # nowhere yet: no job is near, and none is shown without its distance
+            return []
         rows = await self.repo.open_jobs(500)
-        if courier.last_latitude is None:
-            return [(row, None) for row in rows[:limit]]
-        here = (courier.last_latitude, courier.last_longitude)
         placed = [(row, round(haversine_km(*here, row.pickup_latitude, row.pickup_longitude), 2))
                   for row in rows]
         radius = self.context.settings.dispatch_radius_km
