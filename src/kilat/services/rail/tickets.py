@@ -6,8 +6,6 @@ import io
 import uuid
 from datetime import datetime, timedelta
 
-import segno
-from fpdf import FPDF
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kilat.platform.auth import Principal
@@ -87,12 +85,16 @@ def _uuid(value):
 
 
 def qr_png(ticket: Ticket) -> bytes:
+    import segno  # imported when a ticket is drawn, not at start-up
+
     out = io.BytesIO()
     segno.make(ticket.qr, error="m").save(out, kind="png", scale=5, border=2)
     return out.getvalue()
 
 
 def ticket_pdf(ticket: Ticket, booking: Booking) -> bytes:
+    from fpdf import FPDF  # its fonts cost 0.3-0.7 s to import: only when a PDF is asked for
+
     pdf = FPDF(format=(148, 210))  # A5 portrait, in mm
     pdf.set_auto_page_break(False)
     pdf.add_page()
